@@ -1,0 +1,133 @@
+import { quote, quoteArgv } from "./quote";
+
+/**
+ * Constant shell code, written in this repository. Interpolation is refused at run time (and `never[]` refuses
+ * it at compile time): data reaches a script only as quoted argv elements or quoted variables.
+ */
+export interface ShellCode {
+  readonly code: string;
+  readonly brand: "ShellCode";
+}
+export function sh(strings: TemplateStringsArray, ...values: never[]): ShellCode {
+  if (values.length > 0 || strings.length !== 1) throw new Error("sh`` takes constant code only; pass data as vars");
+  return { code: strings[0], brand: "ShellCode" };
+}
+
+export type Argv = readonly string[];
+
+/** Markers the script writes so the caller can tell sections of output and the failing step apart. */
+export const MARK = {
+  step: "::pulumi-lvm:step ",
+  fail: "::pulumi-lvm:fail ",
+  section: "::pulumi-lvm:section ",
+  end: "::pulumi-lvm:end",
+} as const;
+
+/** Exit codes the scripts use for their own refusals, so callers can type the error. */
+export const EXIT = { refused: 65, lockTimeout: 75 } as const;
+
+const VAR_NAME = /^[a-z][a-z0-9_]*$/;
+
+const PRELUDE = `set -eu
+export LC_ALL=C LANG=C LVM_SUPPRESS_FD_WARNINGS=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+__undos=''
+__step() { printf '${MARK.step}%s\\n' "$1" >&2; }
+__fail() { printf '${MARK.fail}%s\\n' "$1" >&2; exit "\${2:-${EXIT.refused}}"; }
+__section() { printf '${MARK.section}%s\\n' "$1"; }
+__end() { printf '\\n${MARK.end}\\n'; }
+__on_exit() {
+  __rc=$?
+  if [ "$__rc" -ne 0 ] && [ -n "$__undos" ]; then
+    __step undo
+    for __u in $__undos; do "$__u" </dev/null >&2 || true; done
+  fi
+  exit "$__rc"
+}
+trap __on_exit EXIT
+`;
+
+/**
+ * One host operation as one script. It travels on one SSH channel as stdin of `sh -s`, so every command in it
+ * gets `</dev/null`: nothing may read (and eat) the rest of the script, and nothing can prompt.
+ *
+ * - `run` runs a command; a failure stops the script (set -e) and names the step.
+ * - `capture` runs a command whose stdout the caller wants back under a section name.
+ * - `code` runs constant shell code with quoted variables, for checks and loops that would otherwise cost a round trip.
+ * - `undo` registers a command that runs, newest first, only if the script later fails: half-done work is undone
+ *   on the host itself, even if the connection is lost.
+ * - `lock` serializes the whole script against other operations on the same VG, from any process.
+ */
+export class Script {
+  private readonly body: string[] = [];
+  private undoCount = 0;
+  private locked = false;
+
+  constructor(readonly operation: string) {}
+
+  run(step: string, argv: Argv): this {
+    this.body.push(`__step ${quote(step)}`, `${quoteArgv(argv)} </dev/null >&2`);
+    return this;
+  }
+
+  capture(section: string, argv: Argv): this {
+    this.body.push(`__step ${quote(section)}`, `__section ${quote(section)}`, `${quoteArgv(argv)} </dev/null`, "__end");
+    return this;
+  }
+
+  /** Constant code run in the current shell; `vars` become quoted shell variables it can read. */
+  code(step: string, code: ShellCode, vars: Record<string, string> = {}): this {
+    this.body.push(`__step ${quote(step)}`, ...this.emit(code, vars));
+    return this;
+  }
+
+  /** Like `code`, but what the code prints on stdout is returned under `section`. */
+  captureCode(section: string, code: ShellCode, vars: Record<string, string> = {}): this {
+    this.body.push(`__step ${quote(section)}`, `__section ${quote(section)}`, ...this.emit(code, vars), "__end");
+    return this;
+  }
+
+  private emit(code: ShellCode, vars: Record<string, string>): string[] {
+    const lines: string[] = [];
+    for (const [name, value] of Object.entries(vars)) {
+      if (!VAR_NAME.test(name)) throw new Error(`bad script variable name ${name}`);
+      lines.push(`${name}=${quote(value)}`);
+    }
+    lines.push(`{\n${code.code}\n} </dev/null`);
+    return lines;
+  }
+
+  undo(argv: Argv): this {
+    const fn = `__undo_${++this.undoCount}`;
+    this.body.push(`${fn}() { ${quoteArgv(argv)}; }`, `__undos="${fn} $__undos"`);
+    return this;
+  }
+
+  /** Holds /run/lock/pulumi-lvm/<vg>.lock (flock) from here to the end of the script. */
+  lock(vg: string, timeoutSeconds: number): this {
+    if (this.locked) throw new Error("a script takes one lock");
+    if (!/^[A-Za-z0-9+_.-]+$/.test(vg) || vg.startsWith("-") || vg === "." || vg === "..") {
+      throw new Error(`not a valid VG name for a lock: ${JSON.stringify(vg)}`);
+    }
+    this.locked = true;
+    this.code("lock", LOCK, {
+      lock_file: `/run/lock/pulumi-lvm/${vg}.lock`,
+      lock_owner_file: `/run/lock/pulumi-lvm/${vg}.owner`,
+      lock_timeout: String(Math.max(0, Math.floor(timeoutSeconds))),
+      lock_what: this.operation,
+      lock_exit: String(EXIT.lockTimeout),
+    });
+    return this;
+  }
+
+  /** The whole script text. */
+  text(): string {
+    return `${PRELUDE}${this.body.join("\n")}\n`;
+  }
+}
+
+const LOCK = sh`mkdir -p /run/lock/pulumi-lvm
+exec 9>>"$lock_file"
+if ! flock -w "$lock_timeout" 9; then
+  __fail "timed out after \${lock_timeout}s waiting for the lock $lock_file, held by: $(cat "$lock_owner_file" 2>/dev/null || echo unknown)" "$lock_exit"
+fi
+printf '%s (pid %s, since %s)\\n' "$lock_what" "$$" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$lock_owner_file"`;

@@ -1,0 +1,200 @@
+import { execFile, execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+
+const execFileP = promisify(execFile);
+const REPO = path.resolve(__dirname, "..", "..", "..");
+
+/** A running disposable guest with real LVM, reachable over SSH on a loopback port. */
+export interface TestHost {
+  host: string;
+  port: number;
+  /** The guest's ed25519 host key (an OpenSSH public key line), generated at image build time. */
+  hostKey: string;
+  /** The guest's other host key (ecdsa), also offered by its sshd. */
+  hostKeyEcdsa: string;
+  /** Private key accepted for root and for "tester". */
+  privateKey: string;
+  /** Password of "tester", an ordinary user with passwordless sudo. */
+  testerPassword: string;
+  /** Blank data disks as the guest sees them (/dev/vdb, /dev/vdc, ...). */
+  disks: string[];
+  runDir: string;
+  image: string;
+  pid: number;
+  bootSeconds: number;
+  imageBuildSeconds: number;
+  /** Runs a command on the guest as root with the system's OpenSSH client (independent of our SSH layer). */
+  exec(command: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  disks?: number;
+  diskSizeGiB?: number;
+  log?: (line: string) => void;
+}
+
+/** Builds the image if needed (cached), then boots a fresh guest over a copy-on-write overlay. */
+export async function startTestHost(opts: StartOptions = {}): Promise<TestHost> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`[test-host] ${l}\n`));
+  const buildStart = Date.now();
+  const image = execFileSync("bash", [path.join(REPO, "test", "host", "build-image.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  }).trim().split("\n").pop()!;
+  const imageBuildSeconds = (Date.now() - buildStart) / 1000;
+
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-lvm-host-"));
+  const diskCount = opts.disks ?? 6;
+  const diskSize = opts.diskSizeGiB ?? 4;
+  await execFileP("qemu-img", ["create", "-q", "-f", "qcow2", "-b", path.join(image, "root.img"), "-F", "raw",
+    path.join(runDir, "root.qcow2")]);
+  const drives: string[] = ["-drive", `file=${path.join(runDir, "root.qcow2")},format=qcow2,if=virtio`];
+  const disks: string[] = [];
+  for (let i = 0; i < diskCount; i++) {
+    const file = path.join(runDir, `data-${i}.img`);
+    fs.closeSync(fs.openSync(file, "w"));
+    fs.truncateSync(file, diskSize * 1024 ** 3);
+    drives.push("-drive", `file=${file},format=raw,if=virtio,cache=unsafe`);
+    disks.push(`/dev/vd${String.fromCharCode("b".charCodeAt(0) + i)}`);
+  }
+
+  const port = await freePort();
+  const qemu = [
+    "qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max", "-m", "1024", "-smp", "2",
+    "-display", "none", "-monitor", "none", "-serial", `file:${path.join(runDir, "console.log")}`,
+    "-kernel", path.join(image, "vmlinuz"), "-initrd", path.join(image, "initrd.img"),
+    "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet",
+    ...drives,
+    "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:22`, "-device", "virtio-net-pci,netdev=n0",
+    "-pidfile", path.join(runDir, "qemu.pid"),
+  ];
+  // A watchdog shell owns qemu and kills it when this process is gone, even after SIGKILL.
+  const watchdog = spawn("sh", ["-c",
+    '"$@" & q=$!; echo $q > "$RUN/qemu.child"; while kill -0 "$PARENT" 2>/dev/null && kill -0 $q 2>/dev/null; do sleep 1; done; kill $q 2>/dev/null; wait $q',
+    "watchdog", ...qemu], {
+    env: { ...process.env, PARENT: String(process.pid), RUN: runDir },
+    stdio: ["ignore", "ignore", fs.openSync(path.join(runDir, "qemu.stderr"), "w")],
+    detached: true,
+  });
+  watchdog.unref();
+
+  const bootStart = Date.now();
+  log(`booting guest (TCG) with ${diskCount} x ${diskSize} GiB data disks, ssh on 127.0.0.1:${port}, run dir ${runDir}`);
+  const pid = await waitForFile(path.join(runDir, "qemu.child"), 10_000).then((s) => Number(s.trim()));
+  const stop = async () => {
+    try { process.kill(pid, "SIGTERM"); } catch { /* already gone */ }
+    for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
+    try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+    fs.rmSync(runDir, { recursive: true, force: true });
+  };
+  try {
+    await waitForSshBanner(port, 300_000, () => alive(pid));
+  } catch (e) {
+    const console = safeRead(path.join(runDir, "console.log")).slice(-3000);
+    const stderr = safeRead(path.join(runDir, "qemu.stderr"));
+    await stop();
+    throw new Error(`${(e as Error).message}\nqemu stderr:\n${stderr}\nconsole tail:\n${console}`);
+  }
+  const bootSeconds = (Date.now() - bootStart) / 1000;
+  log(`guest answered SSH after ${bootSeconds.toFixed(1)} s`);
+
+  const host = describeHost({ image, runDir, port, pid, disks, bootSeconds, imageBuildSeconds }, stop);
+  // The banner can come before systemd has finished; wait until a login works, and for udev to settle.
+  for (let i = 0; ; i++) {
+    try { await host.exec("udevadm settle; true"); break; } catch (e) { if (i > 30) { await host.stop(); throw e; } await sleep(2000); }
+  }
+  return host;
+}
+
+/** What identifies a running guest; enough to attach to one kept running by `cli.js start`. */
+export interface HostInfo {
+  image: string;
+  runDir: string;
+  port: number;
+  pid: number;
+  disks: string[];
+  bootSeconds: number;
+  imageBuildSeconds: number;
+}
+
+export function describeHost(info: HostInfo, stopQemu: () => Promise<void>): TestHost {
+  const { image, runDir, port } = info;
+  const hostKey = fs.readFileSync(path.join(image, "host_ed25519.pub"), "utf8").trim();
+  const hostKeyEcdsa = fs.readFileSync(path.join(image, "host_ecdsa.pub"), "utf8").trim();
+  const keyFile = path.join(image, "client_key");
+  const knownHosts = path.join(runDir, "known_hosts");
+  fs.writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostKey}\n`);
+  const sshArgs = ["-i", keyFile, "-p", String(port), "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${knownHosts}`,
+    "-o", "StrictHostKeyChecking=yes", "-o", "ControlMaster=auto", "-o", `ControlPath=${runDir}/cm-%C`,
+    "-o", "ControlPersist=600", "-o", "LogLevel=ERROR"];
+  const exec = async (command: string) => {
+    const { stdout } = await execFileP("ssh", [...sshArgs, "root@127.0.0.1", command], { maxBuffer: 64 << 20 });
+    return stdout;
+  };
+  return {
+    ...info, host: "127.0.0.1", hostKey, hostKeyEcdsa,
+    privateKey: fs.readFileSync(keyFile, "utf8"),
+    testerPassword: fs.readFileSync(path.join(image, "tester.password"), "utf8").trim(),
+    exec,
+    stop: async () => {
+      try { execFileSync("ssh", [...sshArgs, "-O", "exit", "root@127.0.0.1"], { stdio: "ignore" }); } catch { /* none */ }
+      await stopQemu();
+    },
+  };
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function safeRead(file: string): string {
+  try { return fs.readFileSync(file, "utf8"); } catch { return ""; }
+}
+
+async function waitForFile(file: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const text = safeRead(file);
+    if (text.trim()) return text;
+    await sleep(50);
+  }
+  throw new Error(`qemu did not start (no ${file})`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The user-mode network accepts TCP before the guest listens, so wait for sshd's banner itself. */
+async function waitForSshBanner(port: number, timeoutMs: number, stillRunning: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!stillRunning()) throw new Error("qemu exited during boot");
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = net.connect(port, "127.0.0.1");
+      const done = (v: boolean) => { sock.destroy(); resolve(v); };
+      sock.setTimeout(3000, () => done(false));
+      sock.once("error", () => done(false));
+      sock.once("data", (d) => done(d.toString().startsWith("SSH-")));
+    });
+    if (ok) return;
+    await sleep(1000);
+  }
+  throw new Error(`guest did not answer SSH on 127.0.0.1:${port} within ${timeoutMs / 1000}s`);
+}
