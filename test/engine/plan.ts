@@ -1,0 +1,67 @@
+// What an operation did, per resource, and how it is printed. Only field names are printed, never values,
+// so secrets cannot leak into the plan.
+
+export type Op = "create" | "update" | "replace" | "delete" | "same" | "read";
+export type Operation = "preview" | "update" | "refresh" | "destroy";
+
+export interface Step {
+  op: Op;
+  urn: string;
+  /** Short type token: `lvm:VolumeGroup` for `pulumi-nodejs:dynamic/lvm:VolumeGroup`. */
+  type: string;
+  name: string;
+  /** Top-level inputs that differ (update, replace), or outputs that drifted (read). */
+  changedFields: string[];
+  /** replace: the fields that force the replacement. */
+  replaceFields?: string[];
+  /** replace: the old object is deleted before the new one is created. */
+  deleteBeforeReplace?: boolean;
+  /** delete: `retainOnDelete` was set, so the object was only dropped from the state. */
+  retained?: boolean;
+  /** read: the object no longer exists, so it was dropped from the state. */
+  gone?: boolean;
+}
+
+export interface Failure { urn?: string; type?: string; name?: string; property?: string; reason: string }
+
+export const shortType = (t: string) => (t.startsWith("pulumi-nodejs:dynamic/") ? t.slice("pulumi-nodejs:dynamic/".length) : t);
+
+const SYMBOLS: Record<Op, string> = {
+  create: "+ create", update: "~ update", replace: "+- replace", delete: "- delete", same: "  same", read: "> read",
+};
+
+export function stepLine(s: Step): string {
+  const fields = s.op === "replace" ? s.replaceFields?.length ? s.replaceFields : s.changedFields : s.changedFields;
+  const notes = [
+    fields.length ? `[${fields.join(", ")}]` : "",
+    s.op === "replace" ? (s.deleteBeforeReplace ? "(delete before replace)" : "(create before delete)") : "",
+    s.retained ? "(retainOnDelete: left in place, dropped from state)" : "",
+    s.op === "read" ? (s.gone ? "gone: dropped from state" : fields.length ? "drifted" : "in sync") : "",
+  ].filter(Boolean);
+  return `  ${SYMBOLS[s.op].padEnd(11)} ${s.type.padEnd(22)} ${s.name}${notes.length ? "  " + notes.join(" ") : ""}`;
+}
+
+export function failureLine(f: Failure): string {
+  const who = f.name ? `${f.type} ${f.name}: ` : "";
+  return `  error: ${who}${f.property ? `${f.property}: ` : ""}${f.reason}`;
+}
+
+export function summaryLine(operation: Operation, steps: Step[]): string {
+  const n = (op: Op, pred: (s: Step) => boolean = () => true) => steps.filter((s) => s.op === op && pred(s)).length;
+  if (operation === "refresh") {
+    return `Resources: ${n("read", (s) => !s.gone && s.changedFields.length > 0)} drifted, ${n("read", (s) => !!s.gone)} gone, ` +
+      `${n("read", (s) => !s.gone && s.changedFields.length === 0)} in sync`;
+  }
+  const words = operation === "preview"
+    ? ["to create", "to update", "to replace", "to delete"]
+    : ["created", "updated", "replaced", "deleted"];
+  return `Resources: ${n("create")} ${words[0]}, ${n("update")} ${words[1]}, ${n("replace")} ${words[2]}, ` +
+    `${n("delete")} ${words[3]}, ${n("same")} unchanged`;
+}
+
+export const headerLine = (operation: Operation, project: string, stack: string) =>
+  `${{ preview: "Previewing update", update: "Updating", refresh: "Refreshing", destroy: "Destroying" }[operation]} (${project}/${stack})`;
+
+export const providerLine = (bytes: Record<string, number>) =>
+  `Serialized __provider per resource (kept in its inputs and outputs): ` +
+  Object.entries(bytes).map(([t, b]) => `${t} ${(b / 1024).toFixed(1)} kB`).join(", ");
