@@ -1,0 +1,227 @@
+import { Client } from "ssh2";
+import { CommandRunner, HostCommandError, interpret, RawOutput, Script, ScriptResult } from "../command";
+import { Capabilities, probeCapabilities } from "./capabilities";
+import { OpenClient, openClient } from "./client";
+import { Connection, connectionTarget } from "./connection";
+import { execScript, NothingSent } from "./exec";
+import { Semaphore } from "./semaphore";
+
+/** Below OpenSSH's MaxSessions (10 channels per connection). */
+const MAX_CHANNELS_PER_CONNECTION = 8;
+/** Well below OpenSSH's MaxStartups (10 unauthenticated connections), which drops connections beyond it. */
+const MAX_HANDSHAKES_PER_HOST = 2;
+
+/**
+ * One host as the resources see it: runs whole scripts, over the process-wide connection pool.
+ * Cheap to create; every Host for the same user@host:port (and jump host) shares one SSH connection.
+ */
+export class Host implements CommandRunner {
+  readonly target: string;
+
+  constructor(private readonly connection: Connection) {
+    this.target = connectionTarget(connection);
+  }
+
+  async run(script: Script): Promise<ScriptResult> {
+    const raw = await pooled(this.connection).run(script, this.connection);
+    return interpret(this.target, script, raw);
+  }
+
+  /** What the host offers (tools, versions, sudo); probed once per pooled connection. */
+  capabilities(): Promise<Capabilities> {
+    const cache = pooled(this.connection).capabilities;
+    const key = this.connection.sudo ? "sudo" : "plain";
+    return cache[key] ??= probeCapabilities(this, this.connection.sudo).catch((e: unknown) => {
+      delete cache[key];
+      throw e;
+    });
+  }
+}
+
+export function hostFor(connection: Connection): Host {
+  return new Host(connection);
+}
+
+/**
+ * An SSH connection shared by every Host with the same target: opened lazily, reopened after a drop. It is opened
+ * with the credentials of the Host whose operation needs it, so one Host's wrong password does not stick.
+ */
+class PooledConnection {
+  readonly channels = new Semaphore(MAX_CHANNELS_PER_CONNECTION);
+  readonly capabilities: { sudo?: Promise<Capabilities>; plain?: Promise<Capabilities> } = {};
+  private opening?: Promise<OpenClient>;
+  private open?: OpenClient;
+  /** Operations in progress; while there are none the socket does not keep the process alive. */
+  private users = 0;
+
+  constructor(private readonly jumpHost: PooledConnection | undefined) {}
+
+  /**
+   * Runs a script on a channel of this connection. If the channel cannot be opened (nothing was sent), retries
+   * once, on a fresh connection if this one is gone. Once the script was sent it is never sent again.
+   */
+  async run(script: Script, connection: Connection): Promise<RawOutput> {
+    const target = connectionTarget(connection);
+    const command = connection.sudo ? "sudo -n sh -s" : "sh -s"; // fixed: the script always travels on stdin
+    this.hold();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const channelGone = await this.channels.acquire(); // handed to execScript, which calls it
+        const stats = pool().stats;
+        stats.maxChannelsInUse = Math.max(stats.maxChannelsInUse, this.channels.current);
+        let client: Client;
+        try {
+          client = await this.client(connection);
+        } catch (e) {
+          channelGone();
+          throw failure(connection, script, `cannot connect: ${(e as Error).message}\nNothing was sent to the host.`);
+        }
+        try {
+          return await execScript(client, target, command, script, connection.commandTimeoutSeconds, channelGone);
+        } catch (e) {
+          if (!(e instanceof NothingSent)) throw e;
+          if (attempt > 1) throw failure(connection, script, `cannot open an SSH channel: ${e.message}. Nothing was sent to the host.`);
+        }
+      }
+    } finally {
+      this.release();
+    }
+  }
+
+  client(connection: Connection): Promise<Client> {
+    this.opening ??= this.connect(connection).catch((e: unknown) => {
+      this.opening = undefined;
+      throw e;
+    });
+    return this.opening.then((o) => o.client);
+  }
+
+  private async connect(connection: Connection): Promise<OpenClient> {
+    let via: Client | undefined;
+    if (this.jumpHost && connection.proxy) {
+      const jump = connection.proxy;
+      via = await this.jumpHost.client(jump).catch((e: Error) => {
+        throw new Error(`jump host ${connectionTarget(jump)}: ${e.message}`);
+      });
+    }
+    const opened = await handshakeSlots(connection).with(() => openClient(connection, via));
+    pool().stats.connectionsOpened++;
+    if (this.users === 0) opened.socket?.unref();
+    opened.client.once("close", () => {
+      if (this.open !== opened) return;
+      this.open = undefined;
+      this.opening = undefined; // the next operation reconnects
+    });
+    this.open = opened;
+    return opened;
+  }
+
+  hold(): void {
+    if (this.users++ > 0) return;
+    this.open?.socket?.ref();
+    this.jumpHost?.hold();
+  }
+
+  release(): void {
+    if (--this.users > 0) return;
+    this.open?.socket?.unref();
+    this.jumpHost?.release();
+  }
+
+  get isOpen(): boolean {
+    return this.open !== undefined;
+  }
+
+  /** Ends the connection politely, or abruptly if the server does not answer within 2 s. */
+  async close(): Promise<void> {
+    const open = this.open;
+    if (!open) return;
+    this.hold(); // an unreferenced socket would let the process exit halfway
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => open.client.destroy(), 2000);
+      open.client.once("close", () => { clearTimeout(timer); resolve(); });
+      open.client.end();
+    });
+    this.release();
+  }
+}
+
+/**
+ * Process-wide state lives on globalThis: Pulumi serializes provider code into each resource, and a module-level
+ * Map captured by that code would be copied (or break serialization) instead of shared.
+ */
+interface Pool {
+  connections: Map<string, PooledConnection>;
+  handshakes: Map<string, Semaphore>;
+  stats: { connectionsOpened: number; maxChannelsInUse: number };
+}
+
+const POOL = Symbol.for("pulumi-lvm.ssh-pool");
+
+function pool(): Pool {
+  const global = globalThis as unknown as Record<symbol, Pool | undefined>;
+  return global[POOL] ??= { connections: new Map(), handshakes: new Map(), stats: { connectionsOpened: 0, maxChannelsInUse: 0 } };
+}
+
+/** Connections are shared per target and host key policy; other credential differences are ignored. */
+function pooled(c: Connection): PooledConnection {
+  const key = poolKey(c);
+  const { connections } = pool();
+  let entry = connections.get(key);
+  if (!entry) {
+    entry = new PooledConnection(c.proxy && pooled(c.proxy));
+    connections.set(key, entry);
+  }
+  return entry;
+}
+
+function poolKey(c: Connection): string {
+  return JSON.stringify([c.user, c.host, c.port, c.hostKey, c.insecureSkipHostKeyCheck, c.knownHostsPath, c.proxy && poolKey(c.proxy)]);
+}
+
+/** Handshakes are limited per sshd, whoever logs in: keyed by address (and the path to it). */
+function handshakeSlots(c: Connection): Semaphore {
+  const address = (x: Connection): string => `${x.host}:${x.port}${x.proxy ? ` via ${address(x.proxy)}` : ""}`;
+  const { handshakes } = pool();
+  const key = address(c);
+  let slots = handshakes.get(key);
+  if (!slots) handshakes.set(key, slots = new Semaphore(MAX_HANDSHAKES_PER_HOST));
+  return slots;
+}
+
+/** A connection failure as a HostCommandError, with any secret of the connection blanked out. */
+function failure(connection: Connection, script: Script, reason: string): HostCommandError {
+  const secrets: string[] = [];
+  for (let c: Connection | undefined = connection; c; c = c.proxy) {
+    for (const s of [c.password, c.privateKey, c.privateKeyPassword]) if (s && s.length >= 4) secrets.push(s);
+  }
+  const detail = secrets.reduce((text, s) => text.split(s).join("***"), reason);
+  return new HostCommandError(connectionTarget(connection), script.operation, "connection", undefined, null, detail);
+}
+
+export interface PoolStats {
+  /** SSH connections opened by this process so far (jump hosts included). */
+  connectionsOpened: number;
+  connectionsOpen: number;
+  channelsInUse: number;
+  /** The most channels ever in use at once on one connection. */
+  maxChannelsInUse: number;
+}
+
+export function poolStats(): PoolStats {
+  const { connections, stats } = pool();
+  const entries = [...connections.values()];
+  return {
+    ...stats,
+    connectionsOpen: entries.filter((e) => e.isOpen).length,
+    channelsInUse: entries.reduce((n, e) => n + e.channels.current, 0),
+  };
+}
+
+/** Closes every pooled connection (tests, process end). Hosts stay usable: they reconnect on their next run. */
+export async function closeAll(): Promise<void> {
+  const { connections } = pool();
+  const entries = [...connections.values()];
+  connections.clear();
+  await Promise.all(entries.map((e) => e.close()));
+}
