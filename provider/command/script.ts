@@ -74,24 +74,28 @@ export class Script {
     return this;
   }
 
-  /** Constant code run in the current shell; `vars` become quoted shell variables it can read. */
-  code(step: string, code: ShellCode, vars: Record<string, string> = {}): this {
-    this.body.push(`__step ${quote(step)}`, ...this.emit(code, vars));
+  /**
+   * Constant code run in the current shell; `vars` become quoted shell variables it can read and `args` its
+   * positional parameters ("$@"), for lists such as devices.
+   */
+  code(step: string, code: ShellCode, vars: Record<string, string> = {}, args: readonly string[] = []): this {
+    this.body.push(`__step ${quote(step)}`, ...this.emit(code, vars, args));
     return this;
   }
 
   /** Like `code`, but what the code prints on stdout is returned under `section`. */
-  captureCode(section: string, code: ShellCode, vars: Record<string, string> = {}): this {
-    this.body.push(`__step ${quote(section)}`, `__section ${quote(section)}`, ...this.emit(code, vars), "__end");
+  captureCode(section: string, code: ShellCode, vars: Record<string, string> = {}, args: readonly string[] = []): this {
+    this.body.push(`__step ${quote(section)}`, `__section ${quote(section)}`, ...this.emit(code, vars, args), "__end");
     return this;
   }
 
-  private emit(code: ShellCode, vars: Record<string, string>): string[] {
+  private emit(code: ShellCode, vars: Record<string, string>, args: readonly string[]): string[] {
     const lines: string[] = [];
     for (const [name, value] of Object.entries(vars)) {
       if (!VAR_NAME.test(name)) throw new Error(`bad script variable name ${name}`);
       lines.push(`${name}=${quote(value)}`);
     }
+    lines.push(args.length > 0 ? `set -- ${args.map(quote).join(" ")}` : "set --");
     lines.push(`{\n${code.code}\n} </dev/null`);
     return lines;
   }

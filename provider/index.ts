@@ -1,0 +1,27 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { dynamicProvider } from "./dynamic/provider";
+import type { ResourceKind } from "./resource";
+import { volumeGroup } from "./resources/volumeGroup";
+
+/** Every resource kind, by its Pulumi type name. */
+export const kinds = {
+  VolumeGroup: volumeGroup,
+} as const;
+export type KindName = keyof typeof kinds;
+
+const providers = new Map<string, pulumi.dynamic.ResourceProvider>();
+
+/** The dynamic provider for a kind; what the SDK's serialized stub delegates to, loaded at call time. */
+export function providerFor(type: string): pulumi.dynamic.ResourceProvider {
+  let provider = providers.get(type);
+  if (!provider) {
+    const kind = (kinds as Record<string, ResourceKind<any, any>>)[type]; // each kind has its own input type
+    if (!kind) throw new Error(`pulumi-lvm has no resource type ${JSON.stringify(type)}`);
+    provider = dynamicProvider(kind);
+    providers.set(type, provider);
+  }
+  return provider;
+}
+
+export { VolumeGroupInputs, VolumeGroupOutputs } from "./resources/volumeGroup";
+export { ConnectionArgs, Connection, connectionTarget, hostFor, poolStats, closeAll } from "./ssh";

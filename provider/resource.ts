@@ -1,0 +1,46 @@
+import { z } from "zod";
+import { CommandRunner } from "./command";
+import { Capabilities, Connection } from "./ssh";
+
+/** What a resource kind needs of a host: run whole operations, and know what the host can do. */
+export interface HostSession extends CommandRunner {
+  capabilities(): Promise<Capabilities>;
+}
+
+/** A Pulumi check failure: the field (dotted path) and the rule it broke. */
+export interface Failure {
+  property: string;
+  reason: string;
+}
+
+/** Every kind's inputs carry the connection to its host. */
+export interface BaseInputs {
+  connection: Connection;
+}
+
+/**
+ * The small set of operations every resource kind implements, in the spirit of libvirt's storage backends and
+ * Proxmox's storage plugins. The dynamic-provider glue (dynamic/provider.ts) does validation, diffing, host
+ * lookup and error hygiene once for all kinds; a kind only says what is different about it.
+ */
+export interface ResourceKind<I extends BaseInputs, O extends I> {
+  /** The Pulumi type name, e.g. "VolumeGroup" (token lvm:VolumeGroup). */
+  readonly type: string;
+  /** Input schema: validates, names fields in failures, fills defaults. Must be an object schema. */
+  readonly inputs: z.ZodObject<z.ZodRawShape>;
+  /** Input fields whose change replaces the resource. A change of `connection.host` always does. */
+  readonly replaceOn: readonly (keyof I & string)[];
+  /** Replacement must delete the old one first (it holds something the new one needs, like devices). */
+  readonly deleteBeforeReplace: boolean;
+  /** Input fields that only steer future operations (e.g. forceDestroy): a change is recorded, nothing runs. */
+  readonly stateOnly: readonly (keyof I & string)[];
+  /** Rules about a change from the previous inputs (e.g. no shrinking); run at preview too, on no host. */
+  checkChange?(olds: I, news: I): Failure[];
+  /** The resource ID: names the host and the object on it. */
+  id(inputs: I): string;
+  create(host: HostSession, inputs: I): Promise<O>;
+  /** The resource as it is now on the host, or undefined when it is gone. */
+  read(host: HostSession, olds: O): Promise<O | undefined>;
+  update(host: HostSession, olds: O, news: I): Promise<O>;
+  delete(host: HostSession, olds: O): Promise<void>;
+}

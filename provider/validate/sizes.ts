@@ -1,0 +1,48 @@
+import { z } from "zod";
+
+const UNITS: Record<string, number> = { "": 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
+
+/**
+ * Parses a size the way LVM's -L does: a number of bytes, or a number with a unit, where k/m/g/t/p (and
+ * KiB/MiB/..., KB/MB/... alike) are powers of 1024. "4MiB", "4m", "4M", "1.5GiB", 4194304 all work.
+ * Returns undefined when the text is not a size.
+ */
+export function parseSize(value: string | number): number | undefined {
+  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$/i.exec(value);
+  if (!m) return undefined;
+  const bytes = Number(m[1]) * UNITS[m[2].toLowerCase()];
+  if (!Number.isFinite(bytes)) return undefined;
+  const whole = Math.ceil(bytes);
+  return Number.isSafeInteger(whole) ? whole : undefined;
+}
+
+/** A size input: accepts a number of bytes or a string with a unit; the parsed value is bytes. */
+export const Size = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const bytes = parseSize(v);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: "custom", message: `not a size: use bytes or a number with a unit like "4MiB", "10G"` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+export const PositiveSize = Size.refine((b) => b > 0, "must be greater than zero");
+
+export function isPowerOfTwo(n: number): boolean {
+  return n > 0 && Number.isSafeInteger(n) && Number.isInteger(Math.log2(n));
+}
+
+/** Rounds bytes up to a whole number of extents. */
+export function roundUpToExtent(bytes: number, extentBytes: number): number {
+  return Math.ceil(bytes / extentBytes) * extentBytes;
+}
+
+/** "1 GiB", "1.5 GiB", "512 B": for messages a person reads. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${Number(v.toFixed(2))} ${units[i]}`;
+}

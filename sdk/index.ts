@@ -1,0 +1,2 @@
+export { ConnectionArgs } from "./connection";
+export { VolumeGroup, VolumeGroupArgs, PhysicalVolume } from "./volumeGroup";

@@ -1,0 +1,39 @@
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const REPO = path.resolve(__dirname, "..", "..", "..");
+
+/** The package as users get it: `npm pack`, installed into an empty folder, then required. */
+describe("the published package", () => {
+  it("packs, installs into an empty folder and exposes the SDK and the provider", function () {
+    this.timeout(300_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-lvm-pack-"));
+    try {
+      const packed = JSON.parse(execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", dir], { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+      const files: string[] = packed[0].files.map((f: { path: string }) => f.path);
+      assert.ok(files.includes("dist/sdk/index.js") && files.includes("dist/sdk/index.d.ts"), "SDK entry point and types are packed");
+      assert.ok(files.includes("dist/provider/index.js"), "the provider is packed");
+      assert.ok(files.includes("PulumiPlugin.yaml"));
+      assert.ok(!files.some((f) => f.startsWith("dist/test/") || f.startsWith("test/")), "tests are not packed");
+
+      const app = path.join(dir, "app");
+      fs.mkdirSync(app);
+      fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "app", private: true }));
+      execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", path.join(dir, packed[0].filename)],
+        { cwd: app, stdio: "ignore" });
+      const out = execFileSync("node", ["-e", `
+        const lvm = require("pulumi-lvm");
+        const provider = require("pulumi-lvm/provider");
+        console.log(JSON.stringify({ sdk: Object.keys(lvm).sort(), kinds: Object.keys(provider.kinds).sort() }));`],
+        { cwd: app, encoding: "utf8" });
+      const { sdk, kinds } = JSON.parse(out);
+      assert.ok(sdk.includes("VolumeGroup"), `SDK exports: ${sdk}`);
+      assert.ok(kinds.includes("VolumeGroup"), `provider kinds: ${kinds}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
