@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CommandRunner } from "./command";
-import { Capabilities, Connection } from "./ssh";
+import { Capabilities, Connection, Tool } from "./ssh";
 
 /** What a resource kind needs of a host: run whole operations, and know what the host can do. */
 export interface HostSession extends CommandRunner {
@@ -34,6 +34,8 @@ export interface ResourceKind<I extends BaseInputs, O extends I> {
   readonly deleteBeforeReplace: boolean;
   /** Input fields that only steer future operations (e.g. forceDestroy): a change is recorded, nothing runs. */
   readonly stateOnly: readonly (keyof I & string)[];
+  /** Host programs the kind's operations need; checked once per connection before anything changes. */
+  readonly tools?: readonly Tool[];
   /** Rules about a change from the previous inputs (e.g. no shrinking); run at preview too, on no host. */
   checkChange?(olds: I, news: I): Failure[];
   /** The resource ID: names the host and the object on it. */

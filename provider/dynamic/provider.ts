@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { isDeepStrictEqual } from "util";
 import { z } from "zod";
 import { BaseInputs, Failure, HostSession, ResourceKind } from "../resource";
-import { Connection, hostFor, parseConnection } from "../ssh";
+import { Connection, hostFor, parseConnection, requireTool } from "../ssh";
 import { connectionSecrets, scrubError } from "./secrets";
 import { overlaps, UNKNOWN, unknownPaths } from "./unknowns";
 
@@ -30,6 +30,13 @@ export function dynamicProvider<I extends BaseInputs, O extends I>(
     return value as I;
   };
   const host = (props: Props) => resolveHost(parseConnection(props.connection));
+  /** A host ready to be changed: its preflight (once per connection) shows the tools this kind needs. */
+  const mutableHost = async (props: Props) => {
+    const h = host(props);
+    const caps = await h.capabilities();
+    for (const tool of kind.tools ?? []) requireTool(caps, tool);
+    return h;
+  };
   const guarded = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
     try {
       return await fn(...args);
@@ -66,7 +73,7 @@ export function dynamicProvider<I extends BaseInputs, O extends I>(
 
     create: guarded(async (inputs: Props) => {
       const parsed = parse(inputs);
-      const outs = await kind.create(host(parsed as unknown as Props), parsed);
+      const outs = await kind.create(await mutableHost(parsed as unknown as Props), parsed);
       return { id: kind.id(parsed), outs: jsonSafe(outs) };
     }),
 
@@ -81,12 +88,12 @@ export function dynamicProvider<I extends BaseInputs, O extends I>(
       const changed = changedKeys(olds, parsed as unknown as Props);
       const onlyState = changed.every((k) => k === "connection" || (kind.stateOnly as readonly string[]).includes(k));
       if (onlyState) return { outs: jsonSafe({ ...olds, ...parsed }) };
-      return { outs: jsonSafe(await kind.update(host(parsed as unknown as Props), olds as O, parsed)) };
+      return { outs: jsonSafe(await kind.update(await mutableHost(parsed as unknown as Props), olds as O, parsed)) };
     }),
 
     delete: guarded(async (_id: string, props: Props) => {
       const olds = { ...props, ...parse(props) } as unknown as O;
-      await kind.delete(host(props), olds);
+      await kind.delete(await mutableHost(props), olds);
     }),
   };
 }

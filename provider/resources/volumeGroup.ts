@@ -116,6 +116,7 @@ export const volumeGroup: ResourceKind<VolumeGroupInputs, VolumeGroupOutputs> = 
   // The replacement needs the same devices, which the old VG holds.
   deleteBeforeReplace: true,
   stateOnly: ["wipeSignatures", "adopt", "forceDestroy"],
+  tools: ["lvm", "wipefs", "flock"],
 
   checkChange(olds, news): Failure[] {
     const failures: Failure[] = [];

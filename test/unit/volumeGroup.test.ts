@@ -126,3 +126,20 @@ describe("VolumeGroup diff and state-only updates", () => {
     await assert.rejects(leaky.delete!("id", olds), (e: Error) => !e.message.includes("secret-key-material") && /\[secret\]/.test(e.message));
   });
 });
+
+describe("VolumeGroup preflight", () => {
+  it("names the missing tool and its package, and sends no operation", async () => {
+    const sent: string[] = [];
+    const host = {
+      target: "root@192.0.2.10:22",
+      run: async (s: { operation: string }) => { sent.push(s.operation); return { sections: {}, stderr: "" }; },
+      capabilities: async () => ({
+        target: "root@192.0.2.10:22", uid: 0, sudo: false, qcow2ExtendedL2: true,
+        tools: { lvm: false, "qemu-img": true, flock: true, blkid: true, wipefs: true, blkdiscard: true, udevadm: true },
+      }),
+    };
+    const p = dynamicProvider(volumeGroup, () => host as never);
+    await assert.rejects(p.create(valid), /lvm is not installed on root@192\.0\.2\.10:22: apt-get install lvm2/);
+    assert.deepStrictEqual(sent, []);
+  });
+});
