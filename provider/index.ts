@@ -2,10 +2,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import { dynamicProvider } from "./dynamic/provider";
 import type { ResourceKind } from "./resource";
 import { volumeGroup } from "./resources/volumeGroup";
+import { vmDisk } from "./resources/vmDisk";
 
 /** Every resource kind, by its Pulumi type name. */
 export const kinds = {
   VolumeGroup: volumeGroup,
+  VmDisk: vmDisk,
 } as const;
 export type KindName = keyof typeof kinds;
 

@@ -30,8 +30,11 @@ export interface ResourceKind<I extends BaseInputs, O extends I> {
   readonly inputs: z.ZodObject<z.ZodRawShape>;
   /** Input fields whose change replaces the resource. A change of `connection.host` always does. */
   readonly replaceOn: readonly (keyof I & string)[];
-  /** Replacement must delete the old one first (it holds something the new one needs, like devices). */
-  readonly deleteBeforeReplace: boolean;
+  /**
+   * Whether a replacement must delete the old object first because the new one needs something it holds (its
+   * devices, its name). Default: when both have the same ID, i.e. the same host and name.
+   */
+  deleteBeforeReplace?(olds: I, news: I): boolean;
   /** Input fields that only steer future operations (e.g. forceDestroy): a change is recorded, nothing runs. */
   readonly stateOnly: readonly (keyof I & string)[];
   /** Host programs the kind's operations need; checked once per connection before anything changes. */

@@ -1,2 +1,3 @@
 export { ConnectionArgs } from "./connection";
 export { VolumeGroup, VolumeGroupArgs, PhysicalVolume } from "./volumeGroup";
+export { VmDisk, VmDiskArgs, Qcow2Args, DiskSourceArgs } from "./vmDisk";

@@ -30,6 +30,12 @@ export function dynamicProvider<I extends BaseInputs, O extends I>(
     return value as I;
   };
   const host = (props: Props) => resolveHost(parseConnection(props.connection));
+  // With unknown values (preview) the new ID cannot be known: assume a collision, as the replacement would hit it.
+  const mustDeleteFirst = (olds: Props, news: Props) => {
+    if (unknownPaths(news).length > 0) return true;
+    const [o, n] = [parse(olds), parse(news)];
+    return kind.deleteBeforeReplace ? kind.deleteBeforeReplace(o, n) : kind.id(o) === kind.id(n);
+  };
   /** A host ready to be changed: its preflight (once per connection) shows the tools this kind needs. */
   const mutableHost = async (props: Props) => {
     const h = host(props);
@@ -68,7 +74,7 @@ export function dynamicProvider<I extends BaseInputs, O extends I>(
       const oldHost = (olds.connection as Props | undefined)?.host;
       const newHost = (news.connection as Props | undefined)?.host;
       if (changed.includes("connection") && oldHost !== newHost) replaces.push("connection");
-      return { changes: changed.length > 0, replaces, deleteBeforeReplace: kind.deleteBeforeReplace && replaces.length > 0 };
+      return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 && mustDeleteFirst(olds, news) };
     }),
 
     create: guarded(async (inputs: Props) => {

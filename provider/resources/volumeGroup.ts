@@ -113,8 +113,8 @@ export const volumeGroup: ResourceKind<VolumeGroupInputs, VolumeGroupOutputs> = 
   type: "VolumeGroup",
   inputs: VolumeGroupInputs,
   replaceOn: ["name"],
-  // The replacement needs the same devices, which the old VG holds.
-  deleteBeforeReplace: true,
+  // On the same host the replacement needs the devices the old VG holds.
+  deleteBeforeReplace: (olds, news) => olds.connection.host === news.connection.host,
   stateOnly: ["wipeSignatures", "adopt", "forceDestroy"],
   tools: ["lvm", "wipefs", "flock"],
 

@@ -41,7 +41,12 @@ describe("VolumeGroup through the engine (e2e)", function () {
   });
 
   it("creates the VG on two disks", async () => {
-    mustSucceed(await engine.up(program));
+    const up = mustSucceed(await engine.up(program));
+    // The provider stored in state is a stub that loads the installed package: small, and none of our code.
+    assert.ok(up.providerBytes["lvm:VolumeGroup"] < 4096, `serialized provider is ${up.providerBytes["lvm:VolumeGroup"]} bytes`);
+    const stored = JSON.stringify(engine.readState().resources[0].outputs.__provider);
+    assert.match(stored, /require\(\\"pulumi-lvm\/provider\\"\)/);
+    assert.doesNotMatch(stored, /vgcreate|pvcreate|ssh2/);
     assert.deepStrictEqual(await pvsOf(VG), disks.slice(0, 2));
     assert.match(await h.exec(`vgs --noheadings -o vg_tags ${VG}`), /env=test/);
     const state = fs.readFileSync(stateFile, "utf8");

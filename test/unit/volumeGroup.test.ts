@@ -104,6 +104,7 @@ describe("VolumeGroup diff and state-only updates", () => {
   it("replaces when the target host changes, but not for other connection changes", async () => {
     const moved = await provider.diff!("id", olds, { ...olds, connection: { ...olds.connection, host: "192.0.2.11" } });
     assert.deepStrictEqual(moved.replaces, ["connection"]);
+    assert.strictEqual(moved.deleteBeforeReplace, false, "on another host the new VG needs nothing the old one holds");
     const rekeyed = await provider.diff!("id", olds, { ...olds, connection: { ...olds.connection, user: "admin", sudo: true } });
     assert.deepStrictEqual([rekeyed.changes, rekeyed.replaces], [true, []]);
   });

@@ -1,0 +1,393 @@
+import { isDeepStrictEqual } from "util";
+import { z } from "zod";
+import { HostCommandError, Script, sh } from "../command";
+import { readHostLvm } from "../lvm/hostState";
+import { LvRow, parseLvs, parseVgs, reportArgv } from "../lvm/report";
+import {
+  ImageInfo, infoArgv, INFO_IF_PRESENT, measureArgv, parseImageInfo, parseMeasure, Preallocation, PREALLOCATIONS,
+  Qcow2Options, qcow2OptionString, readImageInfo,
+} from "../qemu";
+import { Failure, HostSession, ResourceKind } from "../resource";
+import { Capabilities, ConnectionSchema, requireTool } from "../ssh";
+import { formatBytes, isPowerOfTwo, LvName, PositiveSize, roundUpToExtent, Size, Tags, VgName } from "../validate";
+import { LOCK_TIMEOUT_SECONDS, resourceId } from "./common";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** The Proxmox VE 9 qcow2-on-LVM layout, used when the host's qemu-img has subclusters (qemu 5.2+). */
+const SUBCLUSTER_CLUSTER_SIZE = 128 * KiB;
+const DEFAULT_PREALLOCATION: Preallocation = "metadata";
+
+/**
+ * qemu-img refuses falloc and full for an image on a block device ("unsupported for this non-regular file"). A thick
+ * LV's extents are all allocated already, which is what falloc asks for; full also has qemu write zeros over the
+ * data area, which zeroing the LV before `qemu-img create` gives. So both are created with metadata preallocation.
+ */
+const PREALLOCATION_ON_LV: Record<Preallocation, Preallocation> = { off: "off", metadata: "metadata", falloc: "metadata", full: "metadata" };
+
+const Qcow2Settings = z.strictObject({
+  clusterSize: Size.refine((b) => isPowerOfTwo(b) && b >= 512 && b <= 2 * MiB,
+    "clusterSize must be a power of two from 512B to 2MiB, like 64KiB or 128KiB").optional(),
+  extendedL2: z.boolean().optional(),
+  preallocation: z.enum(PREALLOCATIONS, { error: `preallocation must be one of ${PREALLOCATIONS.join(", ")}` }).optional(),
+}).superRefine((o, ctx) => {
+  // qemu refuses subclusters below 16 KiB clusters; say so before anything reaches the host.
+  if (o.extendedL2 && o.clusterSize !== undefined && o.clusterSize < 16 * KiB) {
+    ctx.addIssue({ code: "custom", path: ["clusterSize"], message: "extendedL2 needs a clusterSize of at least 16KiB" });
+  }
+});
+
+/** Formats qemu-img can read a source image in (an unset format is probed on the host). */
+const SOURCE_FORMATS = ["raw", "qcow2", "vmdk", "vdi", "vhdx", "vpc", "qed"] as const;
+
+const DiskSource = z.strictObject({
+  path: z.string().regex(/^\/[^\0\n]*$/, "source.path must be an absolute path on the host, like /var/lib/images/debian-12.qcow2"),
+  format: z.enum(SOURCE_FORMATS, { error: `source.format must be one of ${SOURCE_FORMATS.join(", ")}` }).optional(),
+});
+
+export const VmDiskInputs = z.strictObject({
+  connection: ConnectionSchema,
+  volumeGroup: VgName,
+  name: LvName,
+  size: PositiveSize,
+  format: z.enum(["raw", "qcow2"], { error: `format must be "raw" or "qcow2"` }).default("raw"),
+  qcow2: Qcow2Settings.optional(),
+  source: DiskSource.optional(),
+  wipeOnDelete: z.boolean().default(false),
+  tags: Tags.transform((t) => [...t].sort()),
+  adopt: z.boolean().default(false),
+}).superRefine((disk, ctx) => {
+  if (disk.qcow2 !== undefined && disk.format !== "qcow2") {
+    ctx.addIssue({ code: "custom", path: ["qcow2"], message: `qcow2 options apply only to format: "qcow2" (format is "${disk.format}")` });
+  }
+  if (disk.format === "qcow2" && disk.size % 512 !== 0) {
+    ctx.addIssue({ code: "custom", path: ["size"], message: "the size of a qcow2 disk must be a whole number of 512-byte sectors" });
+  }
+});
+export type VmDiskInputs = z.infer<typeof VmDiskInputs>;
+
+export interface VmDiskOutputs extends VmDiskInputs {
+  /** /dev/<vg>/<lv> */
+  path: string;
+  lvName: string;
+  uuid: string;
+  /** The LV: the requested size (raw) or qemu-img's fully-allocated measure (qcow2), rounded up to whole extents. */
+  lvSizeBytes: number;
+  /** What a VM sees: the qcow2 image's virtual size, or the whole LV for raw. */
+  virtualSizeBytes: number;
+  active: boolean;
+  /** Open by a process, e.g. a running VM: growing and deleting are refused meanwhile. */
+  open: boolean;
+  /** qcow2 only, as the image reports them. */
+  clusterSizeBytes?: number;
+  extendedL2?: boolean;
+}
+
+const REQUIRE_NEW_LV = sh`if lvs -- "$vg/$lv" >/dev/null 2>&1; then
+  __fail "logical volume $vg/$lv already exists; set adopt: true to take it over"
+fi`;
+
+/** Refuses before anything is allocated when the VG has less than $need bytes free. */
+const CHECK_FREE = sh`free=$(vgs --noheadings --units b --nosuffix -o vg_free -- "$vg" 2>/dev/null | tr -d ' ')
+[ -n "$free" ] || __fail "volume group $vg does not exist on this host"
+if [ "$need" -gt "$free" ]; then
+  __fail "not enough free space in volume group $vg: $what needs $need_text ($need bytes), only $((free / 1048576)) MiB ($free bytes) are free"
+fi`;
+
+/** /dev/VG/LV appears through udev a moment after lvcreate returns. */
+const WAIT_FOR_DEVICE = sh`if command -v udevadm >/dev/null 2>&1; then udevadm settle; fi
+[ -b "$dev" ] || __fail "$dev did not appear after the logical volume was activated"`;
+
+/** lv_attr character 6 is 'o' while a process (a running VM, a mount) holds the LV open. */
+const REQUIRE_CLOSED = sh`attr=$(lvs --noheadings -o lv_attr -- "$vg/$lv" | tr -d ' ')
+case "$attr" in
+  ?????o*) __fail "$vg/$lv is open (in use, e.g. by a running VM); $what" ;;
+esac`;
+
+/**
+ * Refuses to remove a disk that is open or that snapshots still depend on: thick snapshots (their origin is this LV)
+ * and Proxmox-style chain snapshots (LVs named $chain_prefix<id>.qcow2). An LV already gone ends the script: there is
+ * nothing to delete.
+ */
+const CHECK_REMOVABLE = sh`if ! lvs -- "$vg/$lv" >/dev/null 2>&1; then exit 0; fi
+attr=$(lvs --noheadings -o lv_attr -- "$vg/$lv" | tr -d ' ')
+case "$attr" in
+  ?????o*) __fail "$vg/$lv is open (in use, e.g. by a running VM); stop what uses it before deleting the disk" ;;
+esac
+snapshots=$(lvs --noheadings -o lv_name,origin -- "$vg" |
+  awk -v lv="$lv" -v prefix="$chain_prefix" '$2 == lv || (index($1, prefix) == 1 && $1 ~ /[.]qcow2$/) { print $1 }' |
+  paste -sd, -)
+if [ -n "$snapshots" ]; then
+  __fail "$vg/$lv still has snapshots: $snapshots; delete them first"
+fi`;
+
+const ACTIVATE = sh`if [ ! -b "$dev" ]; then
+  lvchange --activate y -- "$vg/$lv" >&2
+  if command -v udevadm >/dev/null 2>&1; then udevadm settle; fi
+fi`;
+
+const ZERO_WITH_DD = sh`dd if=/dev/zero of="$dev" bs=1M iflag=count_bytes count="$(blockdev --getsize64 "$dev")" oflag=direct conv=fsync status=none`;
+
+export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
+  type: "VmDisk",
+  inputs: VmDiskInputs,
+  replaceOn: ["name", "volumeGroup", "format", "qcow2", "source"],
+  stateOnly: ["wipeOnDelete", "adopt"],
+  // qemu-img only for qcow2 disks and imports: checked per operation (capabilitiesFor), so raw disks do without it.
+  tools: ["lvm", "flock"],
+
+  checkChange(olds, news): Failure[] {
+    const replaced = olds.connection.host !== news.connection.host
+      || vmDisk.replaceOn.some((field) => !isDeepStrictEqual(olds[field] ?? null, news[field] ?? null));
+    if (replaced || news.size >= olds.size) return []; // a replacement starts afresh
+    return [{ property: "size", reason: shrinkRefusal(olds.size, news.size) }];
+  },
+
+  id: (inputs) => resourceId(inputs.connection, inputs.volumeGroup, inputs.name),
+
+  async create(host, inputs) {
+    const caps = await capabilitiesFor(host, inputs);
+    const qcow2 = inputs.format === "qcow2" ? qcow2OptionsFor(inputs, caps) : undefined;
+    const found = await inspect(host, inputs, qcow2, inputs.adopt ? { probe: true } : undefined);
+    if (found.lv) {
+      if (!inputs.adopt) throw refusal(host, `create disk ${label(inputs)}`, `logical volume ${label(inputs)} already exists; set adopt: true to take it over`);
+      return adopt(host, inputs, found);
+    }
+    if (found.source && found.source.virtualSizeBytes > inputs.size) {
+      throw refusal(host, `create disk ${label(inputs)}`, `source image ${inputs.source!.path} has a virtual size of ${formatBytes(found.source.virtualSizeBytes)}, larger than the disk's size ${formatBytes(inputs.size)}; make the disk at least that large`);
+    }
+
+    const vars = diskVars(inputs);
+    const script = new Script(`create disk ${label(inputs)}`)
+      .lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS)
+      .code("check the name is free", REQUIRE_NEW_LV, vars)
+      .code("check free space", CHECK_FREE, { ...vars, ...freeSpaceVars(found.lvBytes, `disk ${inputs.name}`) })
+      // -Wy -Zy: a new disk must not show a former LV's signatures (an old PV label, a qcow2 header) to the host.
+      .run("lvcreate", ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${found.lvBytes}b`, "-n", inputs.name,
+        ...inputs.tags.flatMap((t) => ["--addtag", t]), "--", inputs.volumeGroup])
+      .undo(["lvremove", "--yes", "--", `${inputs.volumeGroup}/${inputs.name}`])
+      .code("wait for the device", WAIT_FOR_DEVICE, vars);
+    if (qcow2) {
+      if (inputs.qcow2?.preallocation === "full") zeroDevice(script, caps, vars.dev);
+      script.run("qemu-img create", ["qemu-img", "create", "-q", "-f", "qcow2", "-o", qcow2OptionString(qcow2),
+        vars.dev, String(inputs.size)]);
+    }
+    if (inputs.source && found.source) {
+      script.run("qemu-img convert", ["qemu-img", "convert", "-n", "-f", found.source.format, "-O", inputs.format,
+        inputs.source.path, vars.dev]);
+    }
+    return outputsFrom(inputs, (await host.run(withState(script, inputs))).sections);
+  },
+
+  async read(host, olds) {
+    const [lvm, image] = await Promise.all([
+      readHostLvm(host),
+      olds.format === "qcow2" ? readImageInfo(host, devicePath(olds), "qcow2") : undefined,
+    ]);
+    const lv = findLv(lvm.lvs, olds);
+    if (!lv) return undefined;
+    // An inactive LV has no device to read the image from: keep what was last seen.
+    const seen = image ?? (olds.format === "qcow2" ? lastSeenImage(olds) : undefined);
+    return describe(olds, lv, seen);
+  },
+
+  async update(host, olds, news) {
+    const operation = `update disk ${label(news)}`;
+    if (news.size < olds.size) throw refusal(host, operation, shrinkRefusal(olds.size, news.size));
+    const vars = diskVars(news);
+    const script = new Script(operation).lock(news.volumeGroup, LOCK_TIMEOUT_SECONDS);
+
+    if (news.size !== olds.size) {
+      const caps = await capabilitiesFor(host, news);
+      const qcow2 = news.format === "qcow2" ? { ...qcow2OptionsFor(news, caps), ...imageOptionsOf(olds) } : undefined;
+      const found = await inspect(host, news, qcow2, qcow2 ? { format: "qcow2" } : undefined);
+      if (!found.lv) throw refusal(host, operation, `logical volume ${label(news)} does not exist (removed outside Pulumi?); run pulumi refresh`);
+      if (qcow2 && !found.existing) throw refusal(host, operation, `${label(news)} is not active, so its image cannot be resized; activate it (lvchange -ay) first`);
+      const extendLv = found.lvBytes > found.lv.sizeBytes;
+      const resizeImage = qcow2 !== undefined && found.existing!.virtualSizeBytes < news.size;
+      if (extendLv || resizeImage) {
+        script.code("check the disk is not in use", REQUIRE_CLOSED, { ...vars, what: "stop what uses it before growing the disk" });
+      }
+      if (extendLv) {
+        // No undo: a grown LV is harmless, while shrinking one back could cut data.
+        script.code("check free space", CHECK_FREE, { ...vars, ...freeSpaceVars(found.lvBytes - found.lv.sizeBytes, `growing disk ${news.name}`) })
+          .run("lvextend", ["lvextend", "--yes", "-L", `${found.lvBytes}b`, "--", `${news.volumeGroup}/${news.name}`]);
+      }
+      if (resizeImage) {
+        script.code("wait for the device", WAIT_FOR_DEVICE, vars)
+          .run("qemu-img resize", ["qemu-img", "resize", "-q", "-f", "qcow2", `--preallocation=${qcow2!.preallocation}`,
+            vars.dev, String(news.size)]);
+      }
+    }
+
+    const addTags = news.tags.filter((t) => !olds.tags.includes(t));
+    const delTags = olds.tags.filter((t) => !news.tags.includes(t));
+    if (addTags.length + delTags.length > 0) {
+      script.run("update tags", ["lvchange", ...addTags.flatMap((t) => ["--addtag", t]),
+        ...delTags.flatMap((t) => ["--deltag", t]), "--", `${news.volumeGroup}/${news.name}`]);
+    }
+    return outputsFrom(news, (await host.run(withState(script, news))).sections);
+  },
+
+  async delete(host, olds) {
+    const vars = { ...diskVars(olds), chain_prefix: chainSnapshotPrefix(olds.name) };
+    const script = new Script(`delete disk ${label(olds)}`)
+      .lock(olds.volumeGroup, LOCK_TIMEOUT_SECONDS)
+      .code("check the disk can be removed", CHECK_REMOVABLE, vars);
+    if (olds.wipeOnDelete) zeroDevice(script.code("activate the disk", ACTIVATE, vars), await host.capabilities(), vars.dev);
+    await host.run(script.run("remove the logical volume", ["lvremove", "--yes", "--", label(olds)]));
+  },
+};
+
+/** Writes zeros over a whole device: blkdiscard --zeroout where installed (the kernel offloads it), else dd. */
+function zeroDevice(script: Script, caps: Capabilities, dev: string): Script {
+  return caps.tools.blkdiscard
+    ? script.run("zero the disk", ["blkdiscard", "--zeroout", dev])
+    : script.code("zero the disk", ZERO_WITH_DD, { dev });
+}
+
+/** Proxmox names the snapshots of `vm-100-disk-0.qcow2` `snap_vm-100-disk-0_<id>.qcow2`. */
+export function chainSnapshotPrefix(diskName: string): string {
+  return `snap_${diskName.replace(/\.qcow2$/, "")}_`;
+}
+
+/** The qcow2 options a disk is created with: the inputs, else the Proxmox layout where qemu-img supports it. */
+function qcow2OptionsFor(inputs: VmDiskInputs, caps: Capabilities): Qcow2Options {
+  const asked = inputs.qcow2 ?? {};
+  if (asked.extendedL2 && !caps.qcow2ExtendedL2) {
+    throw new Error(`qemu-img ${caps.qemuImgVersion ?? ""} on ${caps.target} does not support qcow2 extended_l2 (qemu 5.2 or later does); set qcow2.extendedL2: false`);
+  }
+  const extendedL2 = asked.extendedL2 ?? caps.qcow2ExtendedL2;
+  return {
+    clusterSizeBytes: asked.clusterSize ?? (extendedL2 ? SUBCLUSTER_CLUSTER_SIZE : undefined),
+    extendedL2,
+    preallocation: PREALLOCATION_ON_LV[asked.preallocation ?? DEFAULT_PREALLOCATION],
+  };
+}
+
+/** The layout an existing image was created with, as recorded from qemu-img info (measuring a grow must match it). */
+function imageOptionsOf(disk: VmDiskOutputs): Partial<Qcow2Options> {
+  return {
+    ...(disk.clusterSizeBytes !== undefined ? { clusterSizeBytes: disk.clusterSizeBytes } : {}),
+    ...(disk.extendedL2 !== undefined ? { extendedL2: disk.extendedL2 } : {}),
+  };
+}
+
+/** The host's capabilities, after checking it has qemu-img if this disk needs it. */
+async function capabilitiesFor(host: HostSession, inputs: VmDiskInputs): Promise<Capabilities> {
+  const caps = await host.capabilities();
+  if (inputs.format === "qcow2" || inputs.source) requireTool(caps, "qemu-img");
+  return caps;
+}
+
+interface Inspection {
+  /** The LV the disk needs, in whole extents. */
+  lvBytes: number;
+  /** The LV of this name, if it exists. */
+  lv?: LvRow;
+  /** qemu-img info of the existing LV's image (when asked for and the LV is active) and of the source image. */
+  existing?: ImageInfo;
+  source?: ImageInfo;
+}
+
+/**
+ * One read-only round trip before a create or grow: the VG, the LV if it exists, qemu-img's measure of the qcow2
+ * size, and the images to compare against (the source; the existing LV's image, read as `existing.format` or probed).
+ * Its facts are checked here, in TypeScript; the locked script that follows re-checks on the host only what another
+ * operation could change meanwhile (the name, the free space, the open flag).
+ */
+async function inspect(host: HostSession, inputs: VmDiskInputs, qcow2: Qcow2Options | undefined,
+  existing?: { format: string } | { probe: true }): Promise<Inspection> {
+  // vgs and lvs only: every LVM command costs about 0.3 s on a slow host, and this needs no PVs.
+  const script = new Script(`inspect disk ${label(inputs)}`).capture("vgs", reportArgv("vg")).capture("lvs", reportArgv("lv"));
+  if (qcow2) script.capture("measure", measureArgv(inputs.size, qcow2));
+  if (inputs.source) script.capture("inspect source image", infoArgv(inputs.source.path, { format: inputs.source.format }));
+  if (existing) {
+    script.captureCode("inspect existing disk", INFO_IF_PRESENT,
+      { image: devicePath(inputs), format: "format" in existing ? existing.format : "" });
+  }
+  const { sections } = await host.run(script);
+
+  const vg = parseVgs(sections.vgs).find((v) => v.name === inputs.volumeGroup);
+  if (!vg) throw refusal(host, `inspect disk ${label(inputs)}`, `volume group ${inputs.volumeGroup} does not exist on this host`);
+  const needed = qcow2 ? parseMeasure(sections.measure).fullyAllocatedBytes : inputs.size;
+  const existingImage = sections["inspect existing disk"]?.trim();
+  return {
+    lvBytes: roundUpToExtent(needed, vg.extentSizeBytes),
+    lv: findLv(parseLvs(sections.lvs), inputs),
+    existing: existingImage ? parseImageInfo(existingImage) : undefined,
+    source: inputs.source ? parseImageInfo(sections["inspect source image"]) : undefined,
+  };
+}
+
+/** Takes over an existing LV when its format and size are what the inputs ask for; nothing changes otherwise. */
+async function adopt(host: HostSession, inputs: VmDiskInputs, found: Inspection): Promise<VmDiskOutputs> {
+  const operation = `adopt disk ${label(inputs)}`;
+  const lv = found.lv!;
+  if (!found.existing) throw refusal(host, operation, `${label(inputs)} is not active, so its content cannot be inspected; activate it (lvchange -ay) first; nothing was changed`);
+  const image = found.existing;
+  const problems: string[] = [];
+  if (image.format !== inputs.format) problems.push(`it holds a ${image.format} image, not ${inputs.format}`);
+  else if (inputs.format === "qcow2") {
+    if (image.virtualSizeBytes !== inputs.size) problems.push(`its virtual size is ${formatBytes(image.virtualSizeBytes)}, not ${formatBytes(inputs.size)}`);
+    if (lv.sizeBytes < found.lvBytes) problems.push(`the LV (${formatBytes(lv.sizeBytes)}) is smaller than a fully allocated image needs (${formatBytes(found.lvBytes)})`);
+    const asked = inputs.qcow2 ?? {};
+    if (asked.clusterSize !== undefined && asked.clusterSize !== image.clusterSizeBytes) problems.push(`its cluster size is ${formatBytes(image.clusterSizeBytes ?? 0)}, not ${formatBytes(asked.clusterSize)}`);
+    if (asked.extendedL2 !== undefined && asked.extendedL2 !== image.extendedL2) problems.push(`its extended_l2 is ${image.extendedL2 ? "on" : "off"}`);
+  } else if (lv.sizeBytes !== found.lvBytes) {
+    problems.push(`its size is ${formatBytes(lv.sizeBytes)}, not ${formatBytes(found.lvBytes)}`);
+  }
+  if (problems.length > 0) throw refusal(host, operation, `${label(inputs)} exists but ${problems.join("; ")}; nothing was changed`);
+
+  const adopted = describe(inputs, lv, inputs.format === "qcow2" ? image : undefined);
+  if (adopted.tags.join() === inputs.tags.join()) return adopted;
+  return vmDisk.update(host, { ...adopted, tags: lv.tags }, inputs);
+}
+
+function shrinkRefusal(from: number, to: number): string {
+  return `shrinking destroys data: size ${formatBytes(from)} -> ${formatBytes(to)}; a disk can only grow (to make it smaller, copy its data to a new disk)`;
+}
+
+function refusal(host: HostSession, operation: string, message: string): HostCommandError {
+  return new HostCommandError(host.target, operation, "refused", undefined, null, message);
+}
+
+const label = (disk: VmDiskInputs) => `${disk.volumeGroup}/${disk.name}`;
+const devicePath = (disk: VmDiskInputs) => `/dev/${disk.volumeGroup}/${disk.name}`;
+const diskVars = (disk: VmDiskInputs) => ({ vg: disk.volumeGroup, lv: disk.name, dev: devicePath(disk) });
+const freeSpaceVars = (bytes: number, what: string) => ({ need: String(bytes), need_text: formatBytes(bytes), what });
+const findLv = (lvs: LvRow[], disk: VmDiskInputs) => lvs.find((l) => l.vg === disk.volumeGroup && l.name === disk.name);
+
+function lastSeenImage(disk: VmDiskOutputs): ImageInfo {
+  return { format: disk.format, virtualSizeBytes: disk.virtualSizeBytes, ...imageOptionsOf(disk) };
+}
+
+/** Appends what the outputs are made of: the LV as LVM reports it and, for qcow2, the image as qemu-img reads it. */
+function withState(script: Script, disk: VmDiskInputs): Script {
+  script.capture("lvs", reportArgv("lv"));
+  return disk.format === "qcow2" ? script.capture("image", infoArgv(devicePath(disk), { format: "qcow2", shared: true })) : script;
+}
+
+function outputsFrom(inputs: VmDiskInputs, sections: Record<string, string>): VmDiskOutputs {
+  const lv = findLv(parseLvs(sections.lvs), inputs);
+  if (!lv) throw new Error(`logical volume ${label(inputs)} is missing after the operation`);
+  return describe(inputs, lv, inputs.format === "qcow2" ? parseImageInfo(sections.image) : undefined);
+}
+
+/** The outputs: the inputs, with the LV (and the qcow2 image in it) as the host reports them. */
+function describe(inputs: VmDiskInputs, lv: LvRow, image: ImageInfo | undefined): VmDiskOutputs {
+  return {
+    ...inputs,
+    tags: [...lv.tags].sort(),
+    path: devicePath(inputs),
+    lvName: lv.name,
+    uuid: lv.uuid,
+    lvSizeBytes: lv.sizeBytes,
+    virtualSizeBytes: image?.virtualSizeBytes ?? lv.sizeBytes,
+    active: lv.attr.active,
+    open: lv.attr.open,
+    ...(image?.clusterSizeBytes !== undefined ? { clusterSizeBytes: image.clusterSizeBytes } : {}),
+    ...(image?.extendedL2 !== undefined ? { extendedL2: image.extendedL2 } : {}),
+  };
+}

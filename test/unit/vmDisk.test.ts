@@ -1,0 +1,370 @@
+// VmDisk without a host: every check failure goes through the dynamic-provider glue with a host resolver that
+// throws (so no host is contacted), and the scripts the kind builds are read off a fake HostSession.
+import * as assert from "assert";
+import { HostCommandError, quoteArgv, Script, ScriptResult } from "../../provider/command";
+import { dynamicProvider, UNKNOWN } from "../../provider/dynamic/provider";
+import { HostSession } from "../../provider/resource";
+import { vmDisk, VmDiskInputs, VmDiskOutputs } from "../../provider/resources/vmDisk";
+import { Capabilities } from "../../provider/ssh";
+import { CONNECTION as connection, noHost } from "../support/noHost";
+
+const provider = dynamicProvider(vmDisk, noHost);
+const base = { connection, volumeGroup: "data", name: "vm-100-disk-0.qcow2", size: "32MiB", format: "qcow2" };
+const MiB = 1024 * 1024;
+
+async function failures(news: Record<string, unknown>, olds: Record<string, unknown> = {}) {
+  const { failures: found } = await provider.check!(olds, news);
+  return (found ?? []).map((f) => `${f.property}: ${f.reason}`);
+}
+
+describe("VmDisk check (no host contacted)", () => {
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ["an LV name with a space", { name: "vm 100" }, /^name: logical volume name may contain only letters, digits and \+ _ \. -/],
+    ["an LV name starting with '-'", { name: "-disk" }, /^name: .*must not start with '-'/],
+    ["an LV name reserved by LVM (prefix)", { name: "snapshot-1" }, /^name: .*must not start with 'snapshot' \(reserved by LVM\)/],
+    ["an LV name reserved by LVM (suffix)", { name: "disk_tmeta" }, /^name: .*must not contain '_tmeta'/],
+    ["'..' as LV name", { name: ".." }, /^name: .*must not be '\.' or '\.\.'/],
+    ["an LV name of 128 characters", { name: "d".repeat(128) }, /^name: .*at most 127 characters/],
+    ["a bad VG name", { volumeGroup: "my vg" }, /^volumeGroup: volume group name may contain only/],
+    ["a size that is not a size", { size: "big" }, /^size: not a size/],
+    ["a zero size", { size: 0 }, /^size: must be greater than zero/],
+    ["a qcow2 size that is not whole sectors", { size: 1000 }, /^size: the size of a qcow2 disk must be a whole number of 512-byte sectors/],
+    ["an unknown format", { format: "vmdk" }, /^format: format must be "raw" or "qcow2"/],
+    ["qcow2 options on a raw disk", { format: "raw", qcow2: { clusterSize: "64KiB" } }, /^qcow2: qcow2 options apply only to format: "qcow2" \(format is "raw"\)/],
+    ["qcow2 options on a disk of default format", { format: undefined, qcow2: {} }, /^qcow2: qcow2 options apply only to format: "qcow2"/],
+    ["a cluster size that is not a power of two", { qcow2: { clusterSize: "96KiB" } }, /^qcow2\.clusterSize: clusterSize must be a power of two from 512B to 2MiB/],
+    ["a cluster size below 512 B", { qcow2: { clusterSize: 256 } }, /^qcow2\.clusterSize: clusterSize must be a power of two/],
+    ["a cluster size above 2 MiB", { qcow2: { clusterSize: "4MiB" } }, /^qcow2\.clusterSize: clusterSize must be a power of two/],
+    ["subclusters with clusters under 16 KiB", { qcow2: { clusterSize: "8KiB", extendedL2: true } }, /^qcow2\.clusterSize: extendedL2 needs a clusterSize of at least 16KiB/],
+    ["an unknown preallocation", { qcow2: { preallocation: "sparse" } }, /^qcow2\.preallocation: preallocation must be one of off, metadata, falloc, full/],
+    ["an unknown qcow2 option", { qcow2: { lazyRefcounts: true } }, /^qcow2: Unrecognized key: "lazyRefcounts"/],
+    ["a relative source path", { source: { path: "images/debian.qcow2" } }, /^source\.path: source\.path must be an absolute path on the host/],
+    ["an unknown source format", { source: { path: "/srv/debian.iso", format: "iso" } }, /^source\.format: source\.format must be one of raw, qcow2, vmdk/],
+    ["a bad tag", { tags: ["ok", "not ok"] }, /^tags\.1: a tag may contain only/],
+    ["a misspelt field", { wipeOnDelet: true }, /^\(inputs\): Unrecognized key: "wipeOnDelet"/],
+  ];
+  for (const [what, patch, reason] of cases) {
+    it(`refuses ${what}`, async () => {
+      const found = await failures({ ...base, ...patch });
+      assert.strictEqual(found.length, 1, found.join("\n"));
+      assert.match(found[0], reason);
+    });
+  }
+
+  it("accepts valid inputs and fills the defaults: raw, no wipe, sorted tags, the size in bytes", async () => {
+    const { inputs, failures: found } = await provider.check!({}, { connection, volumeGroup: "data", name: "vm-100-disk-1", size: "18MiB", tags: ["b", "a"] });
+    assert.deepStrictEqual(found, []);
+    assert.deepStrictEqual({ ...inputs, connection: undefined }, {
+      connection: undefined, volumeGroup: "data", name: "vm-100-disk-1", size: 18 * MiB, format: "raw", wipeOnDelete: false,
+      tags: ["a", "b"], adopt: false,
+    });
+  });
+
+  it("refuses shrinking at preview, since it destroys data", async () => {
+    const found = await failures({ ...base, size: "16MiB" }, { ...base, size: "32MiB" });
+    assert.deepStrictEqual(found, ["size: shrinking destroys data: size 32 MiB -> 16 MiB; a disk can only grow (to make it smaller, copy its data to a new disk)"]);
+  });
+
+  it("accepts growing, and a smaller size on a replacement (a new disk)", async () => {
+    assert.deepStrictEqual(await failures({ ...base, size: "64MiB" }, base), []);
+    assert.deepStrictEqual(await failures({ ...base, size: "16MiB", format: "raw" }, base), []);
+    assert.deepStrictEqual(await failures({ ...base, size: "16MiB", name: "vm-100-disk-9.qcow2" }, base), []);
+  });
+
+  it("says nothing about values not known yet at preview", async () => {
+    assert.deepStrictEqual(await failures({ ...base, volumeGroup: UNKNOWN, size: UNKNOWN }, base), []);
+  });
+});
+
+describe("VmDisk diff (no host contacted)", () => {
+  const olds = { ...base, size: 32 * MiB, wipeOnDelete: false, tags: [], adopt: false, path: "/dev/data/vm-100-disk-0.qcow2" };
+  const diff = (news: Record<string, unknown>) => provider.diff!("id", olds, { ...olds, ...news });
+
+  it("replaces on a change of name, volume group, format, qcow2 options or source", async () => {
+    assert.deepStrictEqual((await diff({ format: "raw" })).replaces, ["format"]);
+    assert.deepStrictEqual((await diff({ qcow2: { clusterSize: 65536 } })).replaces, ["qcow2"]);
+    assert.deepStrictEqual((await diff({ volumeGroup: "other" })).replaces, ["volumeGroup"]);
+    assert.deepStrictEqual((await diff({ source: { path: "/srv/a.qcow2" } })).replaces, ["source"]);
+    assert.deepStrictEqual((await diff({ name: "vm-100-disk-1.qcow2" })).replaces, ["name"]);
+  });
+
+  it("deletes the old disk first only when the new one would take its name on the same VG", async () => {
+    assert.strictEqual((await diff({ format: "raw" })).deleteBeforeReplace, true, "same VG and name: it must go first");
+    assert.strictEqual((await diff({ name: "vm-100-disk-1.qcow2" })).deleteBeforeReplace, false, "a new name: create first, keep the old until then");
+    assert.strictEqual((await diff({ volumeGroup: "other" })).deleteBeforeReplace, false);
+    assert.strictEqual((await diff({ name: UNKNOWN })).deleteBeforeReplace, true, "unknown at preview: assume a collision");
+  });
+
+  it("updates in place a grown size, tags and state-only fields", async () => {
+    for (const news of [{ size: 64 * MiB }, { tags: ["pve"] }, { wipeOnDelete: true }, { adopt: true }]) {
+      const d = await diff(news);
+      assert.strictEqual(d.changes, true);
+      assert.deepStrictEqual(d.replaces, []);
+    }
+  });
+
+  it("records a change of wipeOnDelete without contacting the host", async () => {
+    const { outs } = await provider.update!("id", olds, { ...olds, wipeOnDelete: true });
+    assert.strictEqual(outs.wipeOnDelete, true);
+  });
+});
+
+// ---- scripts, on a fake host ------------------------------------------------------------------------------
+
+const EXTENT = 4 * MiB;
+interface FakeLv { name: string; size: number; attr?: string; tags?: string[]; origin?: string }
+
+/** The sections captureHostLvm returns, shaped like the guest's real `vgs/pvs/lvs --reportformat json` output. */
+function lvmSections(vg: { name: string; free: number } | undefined, lvs: FakeLv[] = []): Record<string, string> {
+  const report = (kind: string, rows: object[]) => JSON.stringify({ report: [{ [kind]: rows }] });
+  return {
+    vgs: report("vg", vg ? [{ vg_name: vg.name, vg_uuid: "KbbxL2", vg_size: "8581545984", vg_free: String(vg.free),
+      vg_extent_size: String(EXTENT), lv_count: String(lvs.length), pv_count: "2", vg_tags: "", vg_mda_size: "1044480" }] : []),
+    pvs: report("pv", []),
+    lvs: report("lv", lvs.map((lv) => ({ lv_name: lv.name, vg_name: vg?.name ?? "data", lv_uuid: `uuid-${lv.name}`,
+      lv_size: String(lv.size), lv_attr: lv.attr ?? "-wi-a-----", lv_tags: (lv.tags ?? []).join(","), origin: lv.origin ?? "",
+      snap_percent: "", lv_path: `/dev/${vg?.name ?? "data"}/${lv.name}` }))),
+  };
+}
+
+const qcow2Info = (size: number, clusterSize = 131072, extendedL2 = true) => JSON.stringify({
+  "virtual-size": size, "filename": "/dev/data/x", "cluster-size": clusterSize, "format": "qcow2", "actual-size": 0,
+  "format-specific": { type: "qcow2", data: { "compat": "1.1", "corrupt": false, "extended-l2": extendedL2 } }, "dirty-flag": false,
+});
+const MEASURE_32MIB = JSON.stringify({ "required": 655360, "fully-allocated": 34209792 });
+const MEASURE_64MIB = JSON.stringify({ "required": 655360, "fully-allocated": 67764224 });
+
+/** A HostSession that records the scripts it is given and answers them in order. */
+class FakeHost implements HostSession {
+  readonly target = "root@10.0.0.5:22";
+  readonly scripts: Script[] = [];
+  constructor(private readonly answers: Array<Record<string, string>>, private readonly caps: Partial<Capabilities> = {}) {}
+  async capabilities(): Promise<Capabilities> {
+    const tools = { "lvm": true, "qemu-img": true, "flock": true, "blkid": true, "wipefs": true, "blkdiscard": true, "udevadm": true };
+    return { target: this.target, uid: 0, sudo: false, tools, qemuImgVersion: "7.2.22", qcow2ExtendedL2: true, ...this.caps };
+  }
+  async run(script: Script): Promise<ScriptResult> {
+    this.scripts.push(script);
+    const sections = this.answers.shift();
+    if (!sections) throw new Error(`unexpected script: ${script.operation}`);
+    return { sections, stderr: "" };
+  }
+  /** The text of the n-th script it was given. */
+  text(n: number) { return this.scripts[n].text(); }
+}
+
+const runs = (text: string, argv: string[]) => text.includes(quoteArgv(argv));
+const stepAt = (text: string, step: string) => {
+  const at = text.indexOf(`__step '${step}'`);
+  assert.ok(at >= 0, `no step "${step}" in:\n${text}`);
+  return at;
+};
+
+async function inputs(patch: Record<string, unknown> = {}): Promise<VmDiskInputs> {
+  const { inputs: parsed, failures: found } = await provider.check!({}, { ...base, ...patch });
+  assert.deepStrictEqual(found, []);
+  return parsed as VmDiskInputs;
+}
+
+describe("VmDisk create (fake host)", () => {
+  it("qcow2: measures, then under the VG lock checks, creates a fully-allocated LV, waits for udev, formats", async () => {
+    const host = new FakeHost([
+      { ...lvmSections({ name: "data", free: 8000 * MiB }), measure: MEASURE_32MIB },
+      { ...lvmSections({ name: "data", free: 7964 * MiB }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB, tags: ["pve"] }]), image: qcow2Info(32 * MiB) },
+    ]);
+    const out = await vmDisk.create(host, await inputs({ tags: ["pve"] }));
+
+    assert.strictEqual(host.scripts.length, 2);
+    const inspect = host.text(0);
+    assert.ok(runs(inspect, ["qemu-img", "measure", "--output=json", "--size", String(32 * MiB), "-O", "qcow2", "-o",
+      "cluster_size=131072,extended_l2=on,preallocation=metadata"]), inspect);
+    assert.ok(!inspect.includes("flock"), "inspecting takes no lock");
+
+    const create = host.text(1);
+    // 34209792 bytes fully allocated, rounded up to 4 MiB extents: 36 MiB.
+    assert.ok(runs(create, ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${36 * MiB}b`, "-n", "vm-100-disk-0.qcow2", "--addtag", "pve", "--", "data"]), create);
+    assert.ok(runs(create, ["lvremove", "--yes", "--", "data/vm-100-disk-0.qcow2"]), "the LV is removed if a later step fails");
+    assert.ok(runs(create, ["qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=131072,extended_l2=on,preallocation=metadata",
+      "/dev/data/vm-100-disk-0.qcow2", String(32 * MiB)]), create);
+    assert.ok(create.includes("need='37748736'") && create.includes("need_text='36 MiB'"), "free space is checked for the whole LV");
+    const order = ["lock", "check the name is free", "check free space", "lvcreate", "wait for the device", "qemu-img create"];
+    const at = order.map((s) => stepAt(create, s));
+    assert.deepStrictEqual([...at].sort((a, b) => a - b), at, `steps run in the order ${order.join(", ")}`);
+
+    assert.deepStrictEqual({ ...out, connection: undefined }, {
+      connection: undefined, volumeGroup: "data", name: "vm-100-disk-0.qcow2", size: 32 * MiB, format: "qcow2",
+      wipeOnDelete: false, tags: ["pve"], adopt: false, path: "/dev/data/vm-100-disk-0.qcow2", lvName: "vm-100-disk-0.qcow2",
+      uuid: "uuid-vm-100-disk-0.qcow2", lvSizeBytes: 36 * MiB, virtualSizeBytes: 32 * MiB, active: true, open: false,
+      clusterSizeBytes: 131072, extendedL2: true,
+    });
+  });
+
+  it("qcow2 on a qemu-img without subclusters: qemu's default layout", async () => {
+    const host = new FakeHost([
+      { ...lvmSections({ name: "data", free: 8000 * MiB }), measure: MEASURE_32MIB },
+      { ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]), image: qcow2Info(32 * MiB, 65536, false) },
+    ], { qcow2ExtendedL2: false });
+    await vmDisk.create(host, await inputs());
+    assert.ok(host.text(0).includes("'extended_l2=off,preallocation=metadata'"), host.text(0));
+    assert.ok(host.text(1).includes("'extended_l2=off,preallocation=metadata'"), host.text(1));
+  });
+
+  it("refuses subclusters the host's qemu-img lacks, before contacting it further", async () => {
+    const host = new FakeHost([], { qcow2ExtendedL2: false, qemuImgVersion: "5.1.0" });
+    await assert.rejects(vmDisk.create(host, await inputs({ qcow2: { extendedL2: true } })),
+      /qemu-img 5.1.0 on root@10.0.0.5:22 does not support qcow2 extended_l2 .*set qcow2.extendedL2: false/);
+    assert.strictEqual(host.scripts.length, 0);
+  });
+
+  it("refuses a qcow2 disk on a host without qemu-img, naming the package, before running anything", async () => {
+    const tools = { "lvm": true, "qemu-img": false, "flock": true, "blkid": true, "wipefs": true, "blkdiscard": true, "udevadm": true };
+    const host = new FakeHost([], { tools });
+    await assert.rejects(vmDisk.create(host, await inputs()), /qemu-img is not installed on root@10.0.0.5:22: apt-get install qemu-utils/);
+    assert.strictEqual(host.scripts.length, 0);
+  });
+
+  it("preallocation full on an LV: zeroes the LV, then creates with metadata (qemu-img refuses full on a device)", async () => {
+    const host = new FakeHost([
+      { ...lvmSections({ name: "data", free: 8000 * MiB }), measure: MEASURE_32MIB },
+      { ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]), image: qcow2Info(32 * MiB) },
+    ]);
+    await vmDisk.create(host, await inputs({ qcow2: { preallocation: "full" } }));
+    const create = host.text(1);
+    assert.ok(runs(create, ["blkdiscard", "--zeroout", "/dev/data/vm-100-disk-0.qcow2"]), create);
+    assert.ok(stepAt(create, "zero the disk") < stepAt(create, "qemu-img create"));
+    assert.ok(create.includes("'cluster_size=131072,extended_l2=on,preallocation=metadata'"), create);
+  });
+
+  it("raw: an LV of the size rounded up to whole extents, nothing written into it", async () => {
+    const host = new FakeHost([
+      lvmSections({ name: "data", free: 8000 * MiB }),
+      lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-1", size: 20 * MiB }]),
+    ]);
+    const out = await vmDisk.create(host, await inputs({ name: "vm-100-disk-1", format: "raw", size: "18MiB" }));
+    const create = host.text(1);
+    assert.ok(runs(create, ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${20 * MiB}b`, "-n", "vm-100-disk-1", "--", "data"]), create);
+    assert.ok(!create.includes("'qemu-img'") && !host.text(0).includes("'measure'"), "raw disks need no qemu-img");
+    assert.strictEqual(out.lvSizeBytes, 20 * MiB);
+    assert.strictEqual(out.virtualSizeBytes, 20 * MiB);
+  });
+
+  it("source: checks the image's virtual size first, then converts it in with its detected format", async () => {
+    const host = new FakeHost([
+      { ...lvmSections({ name: "data", free: 8000 * MiB }), measure: MEASURE_32MIB, "inspect source image": qcow2Info(6 * MiB, 65536, false) },
+      { ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]), image: qcow2Info(32 * MiB) },
+    ]);
+    await vmDisk.create(host, await inputs({ source: { path: "/srv/images/debian.qcow2" } }));
+    assert.ok(runs(host.text(0), ["qemu-img", "info", "--output=json", "/srv/images/debian.qcow2"]), host.text(0));
+    const create = host.text(1);
+    assert.ok(runs(create, ["qemu-img", "convert", "-n", "-f", "qcow2", "-O", "qcow2", "/srv/images/debian.qcow2", "/dev/data/vm-100-disk-0.qcow2"]), create);
+    assert.ok(stepAt(create, "qemu-img create") < stepAt(create, "qemu-img convert"));
+  });
+
+  it("refuses a source image larger than the disk, before creating anything", async () => {
+    const host = new FakeHost([{ ...lvmSections({ name: "data", free: 8000 * MiB }), measure: MEASURE_32MIB, "inspect source image": qcow2Info(40 * MiB) }]);
+    await assert.rejects(vmDisk.create(host, await inputs({ source: { path: "/srv/big.qcow2", format: "qcow2" } })), (e: HostCommandError) => {
+      assert.strictEqual(e.kind, "refused");
+      assert.match(e.message, /source image \/srv\/big.qcow2 has a virtual size of 40 MiB, larger than the disk's size 32 MiB/);
+      return true;
+    });
+    assert.strictEqual(host.scripts.length, 1);
+  });
+
+  it("refuses a missing volume group and an existing LV (without adopt), before creating anything", async () => {
+    const noVg = new FakeHost([{ ...lvmSections(undefined), measure: MEASURE_32MIB }]);
+    await assert.rejects(vmDisk.create(noVg, await inputs()), /volume group data does not exist on this host/);
+    const taken = new FakeHost([{ ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]), measure: MEASURE_32MIB }]);
+    await assert.rejects(vmDisk.create(taken, await inputs()), /logical volume data\/vm-100-disk-0.qcow2 already exists; set adopt: true to take it over/);
+    assert.strictEqual(noVg.scripts.length + taken.scripts.length, 2);
+  });
+
+  it("adopts an existing LV whose format and size match, changing nothing on the host", async () => {
+    const host = new FakeHost([{
+      ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB, attr: "-wi-ao----" }]),
+      "measure": MEASURE_32MIB, "inspect existing disk": qcow2Info(32 * MiB),
+    }]);
+    const out = await vmDisk.create(host, await inputs({ adopt: true }));
+    assert.strictEqual(host.scripts.length, 1);
+    assert.ok(host.text(0).includes("format=''"), "the existing LV's format is probed, not assumed");
+    assert.strictEqual(out.uuid, "uuid-vm-100-disk-0.qcow2");
+    assert.strictEqual(out.open, true);
+  });
+
+  it("refuses to adopt an LV of another format or size, naming what differs", async () => {
+    const rawLv = new FakeHost([{
+      ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]),
+      "measure": MEASURE_32MIB, "inspect existing disk": JSON.stringify({ "virtual-size": 36 * MiB, "format": "raw" }),
+    }]);
+    await assert.rejects(vmDisk.create(rawLv, await inputs({ adopt: true })),
+      /data\/vm-100-disk-0.qcow2 exists but it holds a raw image, not qcow2; nothing was changed/);
+    const smaller = new FakeHost([{
+      ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]),
+      "measure": MEASURE_32MIB, "inspect existing disk": qcow2Info(16 * MiB),
+    }]);
+    await assert.rejects(vmDisk.create(smaller, await inputs({ adopt: true })), /its virtual size is 16 MiB, not 32 MiB; nothing was changed/);
+    assert.strictEqual(rawLv.scripts.length + smaller.scripts.length, 2, "only the inspection ran");
+  });
+});
+
+describe("VmDisk update and delete (fake host)", () => {
+  const created = async (patch: Record<string, unknown> = {}): Promise<VmDiskOutputs> => ({
+    ...(await inputs(patch)), path: "/dev/data/vm-100-disk-0.qcow2", lvName: "vm-100-disk-0.qcow2", uuid: "u", lvSizeBytes: 36 * MiB,
+    virtualSizeBytes: 32 * MiB, active: true, open: false, clusterSizeBytes: 131072, extendedL2: true,
+  });
+
+  it("grows a qcow2 disk: refused while open, then lvextend to the new measure and qemu-img resize", async () => {
+    const host = new FakeHost([
+      { ...lvmSections({ name: "data", free: 8000 * MiB }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]), "measure": MEASURE_64MIB, "inspect existing disk": qcow2Info(32 * MiB) },
+      { ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 68 * MiB }]), image: qcow2Info(64 * MiB) },
+    ]);
+    const out = await vmDisk.update(host, await created(), await inputs({ size: "64MiB" }));
+    const grow = host.text(1);
+    const order = ["lock", "check the disk is not in use", "check free space", "lvextend", "wait for the device", "qemu-img resize"];
+    const at = order.map((s) => stepAt(grow, s));
+    assert.deepStrictEqual([...at].sort((a, b) => a - b), at, `steps run in the order ${order.join(", ")}`);
+    assert.ok(runs(grow, ["lvextend", "--yes", "-L", `${68 * MiB}b`, "--", "data/vm-100-disk-0.qcow2"]), grow);
+    assert.ok(runs(grow, ["qemu-img", "resize", "-q", "-f", "qcow2", "--preallocation=metadata", "/dev/data/vm-100-disk-0.qcow2", String(64 * MiB)]), grow);
+    assert.ok(grow.includes("need='33554432'"), "free space is checked for the growth only");
+    assert.strictEqual(out.virtualSizeBytes, 64 * MiB);
+    assert.strictEqual(out.lvSizeBytes, 68 * MiB);
+  });
+
+  it("finishes a grow that stopped halfway: no second lvextend, only the resize", async () => {
+    const host = new FakeHost([
+      { ...lvmSections({ name: "data", free: 8000 * MiB }, [{ name: "vm-100-disk-0.qcow2", size: 68 * MiB }]), "measure": MEASURE_64MIB, "inspect existing disk": qcow2Info(32 * MiB) },
+      { ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 68 * MiB }]), image: qcow2Info(64 * MiB) },
+    ]);
+    await vmDisk.update(host, await created(), await inputs({ size: "64MiB" }));
+    assert.ok(!host.text(1).includes("'lvextend'") && host.text(1).includes("'qemu-img' 'resize'"), host.text(1));
+  });
+
+  it("updates tags in place, and refuses a shrink even if asked directly", async () => {
+    const host = new FakeHost([{ ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB, tags: ["b"] }]), image: qcow2Info(32 * MiB) }]);
+    const out = await vmDisk.update(host, await created({ tags: ["a"] }), await inputs({ tags: ["b"] }));
+    assert.ok(runs(host.text(0), ["lvchange", "--addtag", "b", "--deltag", "a", "--", "data/vm-100-disk-0.qcow2"]), host.text(0));
+    assert.deepStrictEqual(out.tags, ["b"]);
+    await assert.rejects(vmDisk.update(new FakeHost([]), await created(), await inputs({ size: "16MiB" })), /shrinking destroys data/);
+  });
+
+  it("deletes under the lock after checking open and snapshots (thick and Proxmox chain)", async () => {
+    const host = new FakeHost([{}]);
+    await vmDisk.delete(host, await created());
+    const text = host.text(0);
+    assert.ok(text.includes("chain_prefix='snap_vm-100-disk-0_'"), text);
+    assert.ok(stepAt(text, "check the disk can be removed") < stepAt(text, "remove the logical volume"));
+    assert.ok(!text.includes("zero the disk"), "no zeroing unless wipeOnDelete");
+  });
+
+  it("wipeOnDelete zeroes the LV before removing it: blkdiscard --zeroout, else dd from /dev/zero", async () => {
+    const withBlkdiscard = new FakeHost([{}]);
+    await vmDisk.delete(withBlkdiscard, { ...(await created()), wipeOnDelete: true });
+    const text = withBlkdiscard.text(0);
+    assert.ok(runs(text, ["blkdiscard", "--zeroout", "/dev/data/vm-100-disk-0.qcow2"]), text);
+    assert.ok(stepAt(text, "zero the disk") < stepAt(text, "remove the logical volume"));
+
+    const tools = { "lvm": true, "qemu-img": true, "flock": true, "blkid": true, "wipefs": true, "blkdiscard": false, "udevadm": true };
+    const withoutBlkdiscard = new FakeHost([{}], { tools });
+    await vmDisk.delete(withoutBlkdiscard, { ...(await created()), wipeOnDelete: true });
+    assert.match(withoutBlkdiscard.text(0), /dd if=\/dev\/zero of="\$dev"/);
+  });
+});
