@@ -40,7 +40,7 @@ async function main(): Promise<number> {
     });
     const program = () => require(path.join(PROGRAM_DIR, "index.js"));
     const expect = (ok: boolean, problem: string) => { if (!ok) problems.push(problem); };
-    const changes = (r: Result) => r.steps.filter((s) => s.op !== "same" && !(s.op === "read" && s.changedFields.length === 0));
+    const changes = (r: Result) => r.steps.filter((s) => s.op !== "same");
 
     await showHost(host, "Before: the host's LVM state", devices);
 
@@ -53,6 +53,10 @@ async function main(): Promise<number> {
     const up = await engine.up(program);
     expect(up.ok, "up failed");
     await showHost(host, "After up", devices);
+    const lvs = await host.exec("lvs --noheadings -o lv_name demo");
+    expect(/vm-401-disk-0\b/.test(lvs) && /vm-401-disk-1\.qcow2/.test(lvs), `up did not create both disks: ${lvs}`);
+    const info = await host.exec("qemu-img info --output=json /dev/demo/vm-401-disk-1.qcow2");
+    console.log(`\n--- qemu-img info /dev/demo/vm-401-disk-1.qcow2 (on the host)\n${info.replace(/^/gm, "    ").trimEnd()}`);
 
     section("pulumi preview — again: the host matches the program, so no changes");
     const again = await engine.preview(program);
@@ -60,7 +64,10 @@ async function main(): Promise<number> {
 
     section("pulumi refresh — read the real state back: no drift");
     const refresh = await engine.refresh();
-    expect(refresh.ok && changes(refresh).length === 0, `refresh found drift: ${JSON.stringify(changes(refresh))}`);
+    // Drift is the host no longer matching what the program asks for (an input field, or a resource gone). Computed
+    // outputs such as the VG's free space move whenever its disks change: refresh updates them, that is not drift.
+    const drift = refresh.steps.filter((s) => s.gone || (s.driftedInputs?.length ?? 0) > 0);
+    expect(refresh.ok && drift.length === 0, `refresh found drift: ${JSON.stringify(drift)}`);
 
     section("pulumi destroy — remove it all");
     const destroy = await engine.destroy();

@@ -110,10 +110,11 @@ export class Engine {
           run.step(r, { op: "read", changedFields: [], gone: true });
         } else {
           const drifted = changedKeys(r.outputs, read.outputs);
+          const driftedInputs = drifted.filter((k) => k in r.inputs);
           r.id = read.id;
           r.outputs = markSecrets(markSecrets(read.outputs, r.inputs, r.additionalSecretOutputs), r.outputs);
           if (read.inputs) r.inputs = markSecrets(read.inputs, r.inputs);
-          run.step(r, { op: "read", changedFields: drifted });
+          run.step(r, { op: "read", changedFields: drifted, driftedInputs });
         }
         this.state.save(st);
       }

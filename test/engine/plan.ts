@@ -20,6 +20,8 @@ export interface Step {
   retained?: boolean;
   /** read: the object no longer exists, so it was dropped from the state. */
   gone?: boolean;
+  /** read: the changed fields that are inputs too, i.e. the object no longer matches the program (drift). */
+  driftedInputs?: string[];
 }
 
 export interface Failure { urn?: string; type?: string; name?: string; property?: string; reason: string }
@@ -33,12 +35,21 @@ const SYMBOLS: Record<Op, string> = {
 export function stepLine(s: Step): string {
   const fields = s.op === "replace" ? s.replaceFields?.length ? s.replaceFields : s.changedFields : s.changedFields;
   const notes = [
-    fields.length ? `[${fields.join(", ")}]` : "",
+    s.op !== "read" && fields.length ? `[${fields.join(", ")}]` : "",
     s.op === "replace" ? (s.deleteBeforeReplace ? "(delete before replace)" : "(create before delete)") : "",
     s.retained ? "(retainOnDelete: left in place, dropped from state)" : "",
-    s.op === "read" ? (s.gone ? "gone: dropped from state" : fields.length ? "drifted" : "in sync") : "",
+    s.op === "read" ? readNote(s) : "",
   ].filter(Boolean);
   return `  ${SYMBOLS[s.op].padEnd(11)} ${s.type.padEnd(22)} ${s.name}${notes.length ? "  " + notes.join(" ") : ""}`;
+}
+
+function readNote(s: Step): string {
+  if (s.gone) return "gone: dropped from state";
+  const drifted = s.driftedInputs ?? [];
+  const refreshed = s.changedFields.filter((f) => !drifted.includes(f));
+  return [drifted.length ? `drifted [${drifted.join(", ")}]` : "",
+    refreshed.length ? `outputs refreshed [${refreshed.join(", ")}]` : "",
+    s.changedFields.length === 0 ? "in sync" : ""].filter(Boolean).join(", ");
 }
 
 export function failureLine(f: Failure): string {
@@ -49,7 +60,9 @@ export function failureLine(f: Failure): string {
 export function summaryLine(operation: Operation, steps: Step[]): string {
   const n = (op: Op, pred: (s: Step) => boolean = () => true) => steps.filter((s) => s.op === op && pred(s)).length;
   if (operation === "refresh") {
-    return `Resources: ${n("read", (s) => !s.gone && s.changedFields.length > 0)} drifted, ${n("read", (s) => !!s.gone)} gone, ` +
+    const drifted = (s: Step) => !s.gone && (s.driftedInputs?.length ?? 0) > 0;
+    return `Resources: ${n("read", drifted)} drifted, ${n("read", (s) => !!s.gone)} gone, ` +
+      `${n("read", (s) => !s.gone && !drifted(s) && s.changedFields.length > 0)} with refreshed outputs, ` +
       `${n("read", (s) => !s.gone && s.changedFields.length === 0)} in sync`;
   }
   const words = operation === "preview"

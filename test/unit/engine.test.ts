@@ -139,8 +139,11 @@ describe("engine driver", function () {
       fs.writeFileSync(s.file("second.txt"), "edited by hand");
       fs.rmSync(s.file("renamed.txt"));
       const r = await s.engine.refresh();
-      assert.strictEqual(summary(r, s.lines), "Resources: 1 drifted, 1 gone, 0 in sync");
+      assert.strictEqual(summary(r, s.lines), "Resources: 1 drifted, 1 gone, 0 with refreshed outputs, 0 in sync");
       assert.deepStrictEqual(r.steps.map((x) => [x.name, x.gone ?? false, x.changedFields]), [["first", true, []], ["second", false, ["content", "digest"]]]);
+      // content is an input (drift); digest is only an output, refreshed along with it.
+      assert.deepStrictEqual(r.steps[1].driftedInputs, ["content"]);
+      assert.match(s.lines.join("\n"), /> read .* second {2}drifted \[content\], outputs refreshed \[digest\]/);
       assert.deepStrictEqual(ops(s.newOps(), "create", "update", "delete"), []);
       const st = s.engine.readState();
       assert.deepStrictEqual(st.resources.map((x) => x.name), ["second"]);
