@@ -1,0 +1,63 @@
+import * as assert from "assert";
+import { checkConnection, connectionTarget, parseConnection } from "../../provider/ssh/connection";
+import { Semaphore } from "../../provider/ssh/semaphore";
+
+const failures = (input: unknown) => checkConnection(input).failures.map((f) => `${f.property}: ${f.reason}`);
+
+describe("ssh connection schema", () => {
+  it("fills in defaults", () => {
+    const c = parseConnection({ host: "db1" });
+    assert.deepStrictEqual(c, {
+      host: "db1", port: 22, user: "root", insecureSkipHostKeyCheck: false, knownHostsPath: "~/.ssh/known_hosts",
+      sudo: false, connectTimeoutSeconds: 30, commandTimeoutSeconds: 1800,
+    });
+  });
+
+  it("names the field and the rule in every failure", () => {
+    assert.deepStrictEqual(failures({}), ["connection.host: host is required"]);
+    assert.deepStrictEqual(failures({ host: "h", port: 70000 }), ["connection.port: port must be an integer between 1 and 65535"]);
+    assert.deepStrictEqual(failures({ host: "h", port: "22" }), ["connection.port: port must be a number"]);
+    assert.deepStrictEqual(failures({ host: "h", sudo: "yes" }), ["connection.sudo: sudo must be true or false"]);
+    assert.deepStrictEqual(failures({ host: "h", commandTimeoutSeconds: 0 }), ["connection.commandTimeoutSeconds: commandTimeoutSeconds must be greater than 0"]);
+    assert.deepStrictEqual(failures({ host: "h", privateKey: "~/.ssh/id_ed25519" }),
+      ["connection.privateKey: privateKey must be the text of a private key (OpenSSH, PEM or PuTTY format), not a path"]);
+    assert.match(failures({ host: "h", hostKey: "SHA256:short" })[0], /^connection\.hostKey: hostKey must be an OpenSSH public key line/);
+    assert.deepStrictEqual(failures({ host: "h", user: "a@b" }), ["connection.user: user must not contain spaces, '@' or ':'"]);
+  });
+
+  it("refuses unknown fields, also in the jump host", () => {
+    assert.deepStrictEqual(failures({ host: "h", hostname: "x", pasword: "y" }), ['connection: unknown fields "hostname", "pasword"']);
+    assert.deepStrictEqual(failures({ host: "h", proxy: { host: "j", prot: 22 } }), ['connection.proxy: unknown field "prot"']);
+    assert.deepStrictEqual(failures({ host: "h", proxy: { port: 22 } }), ["connection.proxy.host: host is required"]);
+  });
+
+  it("never echoes a secret in a failure", () => {
+    const secret = "hunter2-very-secret";
+    const text = failures({ host: "h", password: 42, privateKey: secret, privateKeyPassword: [secret], extra: secret }).join("\n");
+    assert.ok(!text.includes(secret), text);
+  });
+
+  it("describes the target as user@host:port via the jump host, without secrets", () => {
+    const c = parseConnection({ host: "10.0.0.5", password: "pw-secret", proxy: { host: "bastion", user: "ops", port: 2222, password: "pw-secret" } });
+    assert.strictEqual(connectionTarget(c), "root@10.0.0.5:22 via ops@bastion:2222");
+    assert.strictEqual(connectionTarget(parseConnection({ host: "fe80::1", user: "u" })), "u@[fe80::1]:22");
+  });
+});
+
+describe("semaphore", () => {
+  it("admits at most `limit` holders, the others in order", async () => {
+    const slots = new Semaphore(2);
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    await Promise.all([0, 1, 2, 3, 4].map((i) => slots.with(async () => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 5));
+      order.push(i);
+      running--;
+    })));
+    assert.strictEqual(most, 2);
+    assert.deepStrictEqual(order, [0, 1, 2, 3, 4]);
+    assert.strictEqual(slots.current, 0);
+  });
+});
