@@ -182,15 +182,18 @@ function freePort(): Promise<number> {
 }
 
 /** The user-mode network accepts TCP before the guest listens, so wait for sshd's banner itself. */
-async function waitForSshBanner(port: number, timeoutMs: number, stillRunning: () => boolean): Promise<void> {
+export async function waitForSshBanner(port: number, timeoutMs: number, stillRunning: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!stillRunning()) throw new Error("qemu exited during boot");
     const ok = await new Promise<boolean>((resolve) => {
       const sock = net.connect(port, "127.0.0.1");
-      const done = (v: boolean) => { sock.destroy(); resolve(v); };
-      sock.setTimeout(3000, () => done(false));
+      // Before sshd listens, the user-mode network accepts and then just closes the connection: no error, no
+      // data. Every way an attempt can end must settle it, or the wait hangs for good.
+      const timer = setTimeout(() => done(false), 3000);
+      const done = (v: boolean) => { clearTimeout(timer); sock.destroy(); resolve(v); };
       sock.once("error", () => done(false));
+      sock.once("close", () => done(false));
       sock.once("data", (d) => done(d.toString().startsWith("SSH-")));
     });
     if (ok) return;
