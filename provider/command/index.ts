@@ -1,4 +1,4 @@
 export { quote, quoteArgv } from "./quote";
 export { Script, sh, ShellCode, Argv, MARK, EXIT } from "./script";
-export { HostCommandError, FailureKind, RawOutput, ScriptResult, interpret, parseSections } from "./result";
+export { HostCommandError, FailureKind, RawOutput, ScriptResult, interpret, parseSections, readStderr } from "./result";
 export { CommandRunner } from "./runner";

@@ -69,11 +69,23 @@ export function parseSections(stdout: string): Record<string, string> {
 export function interpret(target: string, script: Script, raw: RawOutput): ScriptResult {
   if (raw.exitCode === 0) return { sections: parseSections(raw.stdout), stderr: stripMarks(raw.stderr) };
 
-  // The last step marker names the step that failed; what it printed after that is the reason.
+  const { step, since, refusal } = readStderr(raw.stderr);
+  const detail = refusal ?? since.join("\n");
+  const kind: FailureKind =
+    raw.exitCode === EXIT.lockTimeout && refusal ? "lockTimeout" : raw.exitCode === EXIT.refused && refusal ? "refused" : "failed";
+  const signal = raw.signal ? ` (killed by ${raw.signal})` : "";
+  throw new HostCommandError(target, script.operation, kind, step, raw.exitCode, detail + signal);
+}
+
+/**
+ * What a script's stderr says: the last step it started (undo steps aside), the lines printed since then, and a
+ * refusal of its own (`__fail`) if it made one.
+ */
+export function readStderr(stderr: string): { step?: string; since: string[]; refusal?: string } {
   let step: string | undefined;
   let since: string[] = [];
   let refusal: string | undefined;
-  for (const line of raw.stderr.split("\n")) {
+  for (const line of stderr.split("\n")) {
     if (line.startsWith(MARK.step)) {
       const s = line.slice(MARK.step.length);
       if (s !== "undo") { step = s; since = []; }
@@ -83,11 +95,7 @@ export function interpret(target: string, script: Script, raw: RawOutput): Scrip
       since.push(line);
     }
   }
-  const detail = refusal ?? since.join("\n");
-  const kind: FailureKind =
-    raw.exitCode === EXIT.lockTimeout && refusal ? "lockTimeout" : raw.exitCode === EXIT.refused && refusal ? "refused" : "failed";
-  const signal = raw.signal ? ` (killed by ${raw.signal})` : "";
-  throw new HostCommandError(target, script.operation, kind, step, raw.exitCode, detail + signal);
+  return { step, since, refusal };
 }
 
 function stripMarks(stderr: string): string {

@@ -2,8 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { isDeepStrictEqual } from "util";
 import { z } from "zod";
 import { BaseInputs, Failure, HostSession, ResourceKind } from "../resource";
-import { Connection, hostFor, parseConnection, requireTool } from "../ssh";
-import { connectionSecrets, scrubError } from "./secrets";
+import { Connection, connectionSecrets, hostFor, parseConnection, requireTool, scrubError } from "../ssh";
 import { overlaps, UNKNOWN, unknownPaths } from "./unknowns";
 
 type Props = Record<string, unknown>;

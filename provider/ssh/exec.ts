@@ -1,5 +1,5 @@
 import { Client, ClientChannel } from "ssh2";
-import { HostCommandError, MARK, RawOutput, Script } from "../command";
+import { HostCommandError, RawOutput, readStderr, Script } from "../command";
 
 /** The channel could not be opened or the command not started: nothing of the script reached the host. */
 export class NothingSent extends Error {}
@@ -19,7 +19,7 @@ export function execScript(client: Client, target: string, command: string, scri
   channelGone: () => void): Promise<RawOutput> {
   return new Promise((resolve, reject) => {
     const interrupted = (kind: "timeout" | "connection", stderr: string) => {
-      const step = lastStep(stderr);
+      const { step } = readStderr(stderr);
       const what = kind === "timeout"
         ? `no result after ${timeoutSeconds} s (commandTimeoutSeconds): the script's shell was killed and its channel closed`
         : "the connection was lost while the script was running";
@@ -89,9 +89,4 @@ class Collector {
   text(): string {
     return Buffer.concat(this.chunks).toString("utf8");
   }
-}
-
-function lastStep(stderr: string): string | undefined {
-  const steps = stderr.split("\n").filter((l) => l.startsWith(MARK.step)).map((l) => l.slice(MARK.step.length));
-  return steps.filter((s) => s !== "undo").pop();
 }

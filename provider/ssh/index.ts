@@ -2,3 +2,4 @@ export { Connection, ConnectionArgs, ConnectionFailure, ConnectionSchema, checkC
 export { fingerprint, parseKnownHosts, parsePublicKeyLine } from "./hostKeys";
 export { Host, hostFor, poolStats, PoolStats, closeAll } from "./pool";
 export { Capabilities, Tool, requireTool } from "./capabilities";
+export { connectionSecrets, scrubError, scrubText } from "./secrets";

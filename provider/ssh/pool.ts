@@ -4,6 +4,7 @@ import { Capabilities, probeCapabilities } from "./capabilities";
 import { OpenClient, openClient } from "./client";
 import { Connection, connectionTarget } from "./connection";
 import { execScript, NothingSent } from "./exec";
+import { connectionSecrets, scrubText } from "./secrets";
 import { Semaphore } from "./semaphore";
 
 /** Below OpenSSH's MaxSessions (10 channels per connection). */
@@ -191,11 +192,7 @@ function handshakeSlots(c: Connection): Semaphore {
 
 /** A connection failure as a HostCommandError, with any secret of the connection blanked out. */
 function failure(connection: Connection, script: Script, reason: string): HostCommandError {
-  const secrets: string[] = [];
-  for (let c: Connection | undefined = connection; c; c = c.proxy) {
-    for (const s of [c.password, c.privateKey, c.privateKeyPassword]) if (s && s.length >= 4) secrets.push(s);
-  }
-  const detail = secrets.reduce((text, s) => text.split(s).join("***"), reason);
+  const detail = scrubText(reason, connectionSecrets(connection));
   return new HostCommandError(connectionTarget(connection), script.operation, "connection", undefined, null, detail);
 }
 
