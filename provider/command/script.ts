@@ -51,7 +51,8 @@ trap __on_exit EXIT
  * gets `</dev/null`: nothing may read (and eat) the rest of the script, and nothing can prompt.
  *
  * - `run` runs a command; a failure stops the script (set -e) and names the step.
- * - `capture` runs a command whose stdout the caller wants back under a section name.
+ * - `capture` runs a command whose stdout the caller wants back under a section name (like `$(...)`, without its
+ *   final newline).
  * - `code` runs constant shell code with quoted variables, for checks and loops that would otherwise cost a round trip.
  * - `undo` registers a command that runs, newest first, only if the script later fails: half-done work is undone
  *   on the host itself, even if the connection is lost.
