@@ -177,6 +177,17 @@ describe("VolumeGroup through the engine (e2e)", function () {
     assert.deepStrictEqual(await diskSignatures(h, disks.slice(0, 2)), { [disks[0]]: "", [disks[1]]: "" });
   });
 
+  it("works for an ordinary user through sudo", async () => {
+    const e = testEngine();
+    const connection = { ...rootConnectionArgs(h), user: "tester", sudo: true };
+    const prog = () => { new VolumeGroup("vg", { connection, name: VG, devices: [disks[3]] }); };
+    mustSucceed(await e.engine.up(prog));
+    assert.deepStrictEqual(await pvsOf(VG), [disks[3]]);
+    assert.match(await h.exec("journalctl -q --no-pager -t sudo | tail -n 20"), /tester : .*COMMAND=\/usr\/bin\/sh -s/);
+    mustSucceed(await e.engine.destroy());
+    assert.deepStrictEqual(await diskSignatures(h, [disks[3]]), { [disks[3]]: "" });
+  });
+
   it("reports a VG deleted outside Pulumi as gone on refresh", async () => {
     const e = testEngine();
     const prog = () => { new VolumeGroup("vg", { connection: rootConnectionArgs(h), name: VG, devices: [disks[2]] }); };
