@@ -21,12 +21,8 @@ export interface VolumeGroupArgs {
   forceDestroy?: pulumi.Input<boolean>;
 }
 
-export interface PhysicalVolume {
-  device: string;
-  path: string;
-  sizeBytes: number;
-  freeBytes: number;
-}
+export type { PhysicalVolume } from "../provider/resources/volumeGroup";
+import type { PhysicalVolume } from "../provider/resources/volumeGroup";
 
 const OUTPUTS = ["uuid", "sizeBytes", "freeBytes", "extentSizeBytes", "lvCount", "pvs"] as const;
 
