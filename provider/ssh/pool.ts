@@ -105,7 +105,12 @@ class PooledConnection {
         throw new Error(`jump host ${connectionTarget(jump)}: ${e.message}`);
       });
     }
-    const opened = await handshakeSlots(connection).with(() => openClient(connection, via));
+    const slots = handshakeSlots(connection);
+    const opened = await slots.with(() => {
+      const stats = pool().stats;
+      stats.maxHandshakesInFlight = Math.max(stats.maxHandshakesInFlight, slots.current);
+      return openClient(connection, via);
+    });
     pool().stats.connectionsOpened++;
     if (this.users === 0) opened.socket?.unref();
     opened.client.once("close", () => {
@@ -154,14 +159,14 @@ class PooledConnection {
 interface Pool {
   connections: Map<string, PooledConnection>;
   handshakes: Map<string, Semaphore>;
-  stats: { connectionsOpened: number; maxChannelsInUse: number };
+  stats: { connectionsOpened: number; maxChannelsInUse: number; maxHandshakesInFlight: number };
 }
 
 const POOL = Symbol.for("pulumi-lvm.ssh-pool");
 
 function pool(): Pool {
   const global = globalThis as unknown as Record<symbol, Pool | undefined>;
-  return global[POOL] ??= { connections: new Map(), handshakes: new Map(), stats: { connectionsOpened: 0, maxChannelsInUse: 0 } };
+  return global[POOL] ??= { connections: new Map(), handshakes: new Map(), stats: { connectionsOpened: 0, maxChannelsInUse: 0, maxHandshakesInFlight: 0 } };
 }
 
 /** Connections are shared per target and host key policy; other credential differences are ignored. */
@@ -203,6 +208,8 @@ export interface PoolStats {
   channelsInUse: number;
   /** The most channels ever in use at once on one connection. */
   maxChannelsInUse: number;
+  /** The most handshakes ever in flight at once to one address. */
+  maxHandshakesInFlight: number;
 }
 
 export function poolStats(): PoolStats {

@@ -61,6 +61,24 @@ describe("ssh transport (e2e)", function () {
     assert.strictEqual(await acceptedLogins() - loginsBefore, 1, "sshd accepted exactly one login");
   });
 
+  it("opens six different connections to one sshd at once with at most 2 handshakes in flight", async () => {
+    await closeAll();
+    const known = path.join(tmp, "known_hosts_six");
+    fs.writeFileSync(known, `[${h.host}]:${h.port} ${h.hostKey}\n`);
+    const tester = { user: "tester" };
+    const six = [
+      root(), root({ hostKey: h.hostKeyEcdsa }), root({ hostKey: undefined, knownHostsPath: known }),
+      root(tester), root({ ...tester, hostKey: h.hostKeyEcdsa }),
+      root({ ...tester, privateKey: undefined, password: h.testerPassword, knownHostsPath: known, hostKey: undefined }),
+    ];
+    const opened = poolStats().connectionsOpened;
+    const whoami = await Promise.all(six.map((c, i) => hostFor(c).run(new Script(`login ${i}`).capture("who", ["id", "-un"]))));
+    assert.deepStrictEqual(whoami.map((r) => r.sections.who), ["root", "root", "root", "tester", "tester", "tester"]);
+    assert.strictEqual(poolStats().connectionsOpened - opened, 6, "six pool entries, six connections");
+    assert.strictEqual(poolStats().maxHandshakesInFlight, 2, JSON.stringify(poolStats()));
+    await closeAll();
+  });
+
   it("runs 30 concurrent operations on at most 8 channels", async () => {
     const host = hostFor(root());
     const intervals = await Promise.all(Array.from({ length: 30 }, async (_, i) => {
