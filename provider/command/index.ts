@@ -2,3 +2,4 @@ export { quote, quoteArgv } from "./quote";
 export { Script, sh, ShellCode, Argv, MARK, EXIT } from "./script";
 export { HostCommandError, FailureKind, RawOutput, ScriptResult, interpret, parseSections, readStderr } from "./result";
 export { CommandRunner } from "./runner";
+export { batchedReads } from "./batch";
