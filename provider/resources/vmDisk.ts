@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "util";
 import { z } from "zod";
-import { HostCommandError, Script, sh } from "../command";
+import { Script, sh } from "../command";
 import { readHostLvm } from "../lvm/hostState";
 import { LvRow, parseLvs, parseVgs, reportArgv } from "../lvm/report";
 import {
@@ -10,7 +10,7 @@ import {
 import { Failure, HostSession, ResourceKind } from "../resource";
 import { Capabilities, ConnectionSchema, requireTool } from "../ssh";
 import { formatBytes, isPowerOfTwo, LvName, PositiveSize, roundUpToExtent, Size, Tags, VgName } from "../validate";
-import { LOCK_TIMEOUT_SECONDS, resourceId } from "./common";
+import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -105,17 +105,14 @@ case "$attr" in
   ?????o*) __fail "$vg/$lv is open (in use, e.g. by a running VM); $what" ;;
 esac`;
 
+/** An LV already gone ends the script: there is nothing to delete. */
+const EXIT_IF_GONE = sh`if ! lvs -- "$vg/$lv" >/dev/null 2>&1; then exit 0; fi`;
+
 /**
- * Refuses to remove a disk that is open or that snapshots still depend on: thick snapshots (their origin is this LV)
- * and Proxmox-style chain snapshots (LVs named $chain_prefix<id>.qcow2). An LV already gone ends the script: there is
- * nothing to delete.
+ * Refuses to remove a disk that snapshots still depend on: thick snapshots (their origin is this LV) and
+ * Proxmox-style chain snapshots (LVs named $chain_prefix<id>.qcow2).
  */
-const CHECK_REMOVABLE = sh`if ! lvs -- "$vg/$lv" >/dev/null 2>&1; then exit 0; fi
-attr=$(lvs --noheadings -o lv_attr -- "$vg/$lv" | tr -d ' ')
-case "$attr" in
-  ?????o*) __fail "$vg/$lv is open (in use, e.g. by a running VM); stop what uses it before deleting the disk" ;;
-esac
-snapshots=$(lvs --noheadings -o lv_name,origin -- "$vg" |
+const REQUIRE_NO_SNAPSHOTS = sh`snapshots=$(lvs --noheadings -o lv_name,origin -- "$vg" |
   awk -v lv="$lv" -v prefix="$chain_prefix" '$2 == lv || (index($1, prefix) == 1 && $1 ~ /[.]qcow2$/) { print $1 }' |
   paste -sd, -)
 if [ -n "$snapshots" ]; then
@@ -221,12 +218,8 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
       }
     }
 
-    const addTags = news.tags.filter((t) => !olds.tags.includes(t));
-    const delTags = olds.tags.filter((t) => !news.tags.includes(t));
-    if (addTags.length + delTags.length > 0) {
-      script.run("update tags", ["lvchange", ...addTags.flatMap((t) => ["--addtag", t]),
-        ...delTags.flatMap((t) => ["--deltag", t]), "--", `${news.volumeGroup}/${news.name}`]);
-    }
+    const tags = tagChange("lvchange", label(news), olds.tags, news.tags);
+    if (tags) script.run("update tags", tags);
     return outputsFrom(news, (await host.run(withState(script, news))).sections);
   },
 
@@ -234,7 +227,9 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
     const vars = { ...diskVars(olds), chain_prefix: chainSnapshotPrefix(olds.name) };
     const script = new Script(`delete disk ${label(olds)}`)
       .lock(olds.volumeGroup, LOCK_TIMEOUT_SECONDS)
-      .code("check the disk can be removed", CHECK_REMOVABLE, vars);
+      .code("check the disk exists", EXIT_IF_GONE, vars)
+      .code("check the disk is not in use", REQUIRE_CLOSED, { ...vars, what: "stop what uses it before deleting the disk" })
+      .code("check no snapshot depends on it", REQUIRE_NO_SNAPSHOTS, vars);
     if (olds.wipeOnDelete) zeroDevice(script.code("activate the disk", ACTIVATE, vars), await host.capabilities(), vars.dev);
     await host.run(script.run("remove the logical volume", ["lvremove", "--yes", "--", label(olds)]));
   },
@@ -347,10 +342,6 @@ async function adopt(host: HostSession, inputs: VmDiskInputs, found: Inspection)
 
 function shrinkRefusal(from: number, to: number): string {
   return `shrinking destroys data: size ${formatBytes(from)} -> ${formatBytes(to)}; a disk can only grow (to make it smaller, copy its data to a new disk)`;
-}
-
-function refusal(host: HostSession, operation: string, message: string): HostCommandError {
-  return new HostCommandError(host.target, operation, "refused", undefined, null, message);
 }
 
 const label = (disk: VmDiskInputs) => `${disk.volumeGroup}/${disk.name}`;

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { HostCommandError, Script, sh } from "../command";
+import { Script, sh } from "../command";
 import { captureHostLvm, HostLvm, parseHostLvm, readHostLvm } from "../lvm/hostState";
 import { PvRow } from "../lvm/report";
 import { Failure, HostSession, ResourceKind } from "../resource";
 import { ConnectionSchema } from "../ssh";
 import { DevicePath, formatBytes, isPowerOfTwo, Size, Tags, VgName } from "../validate";
-import { LOCK_TIMEOUT_SECONDS, resourceId } from "./common";
+import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
 
 export const VolumeGroupInputs = z.strictObject({
   connection: ConnectionSchema,
@@ -168,8 +168,6 @@ export const volumeGroup: ResourceKind<VolumeGroupInputs, VolumeGroupOutputs> = 
     const oldByDevice = new Map(olds.pvs.map((p) => [p.device, p.path]));
     const added = news.devices.filter((d) => !olds.devices.includes(d) && !canonical.has(d));
     const removed = olds.devices.filter((d) => !news.devices.includes(d) && !news.devices.includes(oldByDevice.get(d) ?? ""));
-    const addTags = news.tags.filter((t) => !olds.tags.includes(t));
-    const delTags = olds.tags.filter((t) => !news.tags.includes(t));
     const vars = { vg: news.name, wipe: news.wipeSignatures ? "1" : "0" };
 
     const script = new Script(`update volume group ${news.name}`).lock(news.name, LOCK_TIMEOUT_SECONDS);
@@ -185,10 +183,8 @@ export const volumeGroup: ResourceKind<VolumeGroupInputs, VolumeGroupOutputs> = 
       script.code("check room to move data", CHECK_ROOM_TO_REMOVE, vars, removed)
         .code("move data off and remove devices", REMOVE_DEVICES, vars, removed);
     }
-    if (addTags.length + delTags.length > 0) {
-      script.run("update tags", ["vgchange", ...addTags.flatMap((t) => ["--addtag", t]),
-        ...delTags.flatMap((t) => ["--deltag", t]), "--", news.name]);
-    }
+    const tags = tagChange("vgchange", news.name, olds.tags, news.tags);
+    if (tags) script.run("update tags", tags);
     const result = await host.run(withState(script, news.devices));
     return outputsFrom(news, result.sections);
   },
@@ -218,10 +214,6 @@ async function adopt(host: HostSession, inputs: VolumeGroupInputs): Promise<Volu
   const adopted = describe(inputs, state, paths);
   if (adopted.tags.join() === inputs.tags.join()) return adopted;
   return volumeGroup.update(host, { ...adopted, tags: vg.tags }, inputs);
-}
-
-function refusal(host: HostSession, operation: string, message: string): HostCommandError {
-  return new HostCommandError(host.target, operation, "refused", undefined, null, message);
 }
 
 /** Appends the canonical device paths and the host's LVM state to a script: its result describes the VG. */

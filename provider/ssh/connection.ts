@@ -105,6 +105,10 @@ export function parseConnection(input: unknown, property = "connection"): Connec
 
 /** `user@host:port`, plus ` via <jump host>` when proxied: for errors and IDs, never anything secret. */
 export function connectionTarget(c: Pick<Connection, "user" | "host" | "port" | "proxy">): string {
-  const host = c.host.includes(":") ? `[${c.host}]` : c.host;
-  return `${c.user}@${host}:${c.port}${c.proxy ? ` via ${connectionTarget(c.proxy)}` : ""}`;
+  return `${c.user}@${hostAndPort(c)}${c.proxy ? ` via ${connectionTarget(c.proxy)}` : ""}`;
+}
+
+/** `host:port`, with an IPv6 address in brackets. */
+export function hostAndPort(c: Pick<Connection, "host" | "port">): string {
+  return `${c.host.includes(":") ? `[${c.host}]` : c.host}:${c.port}`;
 }

@@ -1,4 +1,4 @@
-export { Connection, ConnectionArgs, ConnectionFailure, ConnectionSchema, checkConnection, parseConnection, connectionTarget } from "./connection";
+export { Connection, ConnectionArgs, ConnectionFailure, ConnectionSchema, checkConnection, parseConnection, connectionTarget, hostAndPort } from "./connection";
 export { fingerprint, parseKnownHosts, parsePublicKeyLine } from "./hostKeys";
 export { Host, hostFor, poolStats, PoolStats, closeAll } from "./pool";
 export { Capabilities, Tool, requireTool } from "./capabilities";
