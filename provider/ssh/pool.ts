@@ -9,6 +9,8 @@ import { Semaphore } from "./semaphore";
 
 /** Below OpenSSH's MaxSessions (10 channels per connection). */
 const MAX_CHANNELS_PER_CONNECTION = 8;
+/** Tries to open a channel before giving up; only ever when nothing was sent. */
+const CHANNEL_OPEN_ATTEMPTS = 4;
 /** Well below OpenSSH's MaxStartups (10 unauthenticated connections), which drops connections beyond it. */
 const MAX_HANDSHAKES_PER_HOST = 2;
 
@@ -58,8 +60,10 @@ class PooledConnection {
   constructor(private readonly jumpHost: PooledConnection | undefined) {}
 
   /**
-   * Runs a script on a channel of this connection. If the channel cannot be opened (nothing was sent), retries
-   * once, on a fresh connection if this one is gone. Once the script was sent it is never sent again.
+   * Runs a script on a channel of this connection. If the channel cannot be opened (nothing was sent), retries a few
+   * times with a growing pause, on a fresh connection if this one is gone: sshd can refuse a session briefly while it
+   * still tears down ones the client already saw closed (seen on a freshly booted host). Once the script was sent it
+   * is never sent again.
    */
   async run(script: Script, connection: Connection): Promise<RawOutput> {
     const target = connectionTarget(connection);
@@ -81,7 +85,10 @@ class PooledConnection {
           return await execScript(client, target, command, script, connection.commandTimeoutSeconds, channelGone);
         } catch (e) {
           if (!(e instanceof NothingSent)) throw e;
-          if (attempt > 1) throw failure(connection, script, `cannot open an SSH channel: ${e.message}. Nothing was sent to the host.`);
+          if (attempt >= CHANNEL_OPEN_ATTEMPTS) {
+            throw failure(connection, script, `cannot open an SSH channel (${attempt} attempts): ${e.message}. Nothing was sent to the host.`);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
         }
       }
     } finally {
