@@ -10,6 +10,8 @@ import {
 import { Failure, HostSession, ResourceKind } from "../resource";
 import { Capabilities, ConnectionSchema, requireTool } from "../ssh";
 import { formatBytes, isPowerOfTwo, LvName, PositiveSize, roundUpToExtent, Size, Tags, VgName } from "../validate";
+import { ACTIVATE, CHECK_FREE, EXIT_IF_GONE, REQUIRE_CLOSED, REQUIRE_NEW_LV, WAIT_FOR_DEVICE } from "../storage/hostChecks";
+import { chainSnapshotPrefix, userTags } from "../storage/naming";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
 
 const KiB = 1024;
@@ -84,30 +86,6 @@ export interface VmDiskOutputs extends VmDiskInputs {
   extendedL2?: boolean;
 }
 
-const REQUIRE_NEW_LV = sh`if lvs -- "$vg/$lv" >/dev/null 2>&1; then
-  __fail "logical volume $vg/$lv already exists; set adopt: true to take it over"
-fi`;
-
-/** Refuses before anything is allocated when the VG has less than $need bytes free. */
-const CHECK_FREE = sh`free=$(vgs --noheadings --units b --nosuffix -o vg_free -- "$vg" 2>/dev/null | tr -d ' ')
-[ -n "$free" ] || __fail "volume group $vg does not exist on this host"
-if [ "$need" -gt "$free" ]; then
-  __fail "not enough free space in volume group $vg: $what needs $need_text ($need bytes), only $((free / 1048576)) MiB ($free bytes) are free"
-fi`;
-
-/** /dev/VG/LV appears through udev a moment after lvcreate returns. */
-const WAIT_FOR_DEVICE = sh`if command -v udevadm >/dev/null 2>&1; then udevadm settle; fi
-[ -b "$dev" ] || __fail "$dev did not appear after the logical volume was activated"`;
-
-/** lv_attr character 6 is 'o' while a process (a running VM, a mount) holds the LV open. */
-const REQUIRE_CLOSED = sh`attr=$(lvs --noheadings -o lv_attr -- "$vg/$lv" | tr -d ' ')
-case "$attr" in
-  ?????o*) __fail "$vg/$lv is open (in use, e.g. by a running VM); $what" ;;
-esac`;
-
-/** An LV already gone ends the script: there is nothing to delete. */
-const EXIT_IF_GONE = sh`if ! lvs -- "$vg/$lv" >/dev/null 2>&1; then exit 0; fi`;
-
 /**
  * Refuses to remove a disk that snapshots still depend on: thick snapshots (their origin is this LV) and
  * Proxmox-style chain snapshots (LVs named $chain_prefix<id>.qcow2).
@@ -117,11 +95,6 @@ const REQUIRE_NO_SNAPSHOTS = sh`snapshots=$(lvs --noheadings -o lv_name,origin -
   paste -sd, -)
 if [ -n "$snapshots" ]; then
   __fail "$vg/$lv still has snapshots: $snapshots; delete them first"
-fi`;
-
-const ACTIVATE = sh`if [ ! -b "$dev" ]; then
-  lvchange --activate y -- "$vg/$lv" >&2
-  if command -v udevadm >/dev/null 2>&1; then udevadm settle; fi
 fi`;
 
 const ZERO_WITH_DD = sh`dd if=/dev/zero of="$dev" bs=1M iflag=count_bytes count="$(blockdev --getsize64 "$dev")" oflag=direct conv=fsync status=none`;
@@ -158,7 +131,7 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
     const vars = diskVars(inputs);
     const script = new Script(`create disk ${label(inputs)}`)
       .lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS)
-      .code("check the name is free", REQUIRE_NEW_LV, vars)
+      .code("check the name is free", REQUIRE_NEW_LV, { ...vars, exists_hint: "; set adopt: true to take it over" })
       .code("check free space", CHECK_FREE, { ...vars, ...freeSpaceVars(found.lvBytes, `disk ${inputs.name}`) })
       // -Wy -Zy: a new disk must not show a former LV's signatures (an old PV label, a qcow2 header) to the host.
       .run("lvcreate", ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${found.lvBytes}b`, "-n", inputs.name,
@@ -240,11 +213,6 @@ function zeroDevice(script: Script, caps: Capabilities, dev: string): Script {
   return caps.tools.blkdiscard
     ? script.run("zero the disk", ["blkdiscard", "--zeroout", dev])
     : script.code("zero the disk", ZERO_WITH_DD, { dev });
-}
-
-/** Proxmox names the snapshots of `vm-100-disk-0.qcow2` `snap_vm-100-disk-0_<id>.qcow2`. */
-export function chainSnapshotPrefix(diskName: string): string {
-  return `snap_${diskName.replace(/\.qcow2$/, "")}_`;
 }
 
 /** The qcow2 options a disk is created with: the inputs, else the Proxmox layout where qemu-img supports it. */
@@ -337,7 +305,7 @@ async function adopt(host: HostSession, inputs: VmDiskInputs, found: Inspection)
 
   const adopted = describe(inputs, lv, inputs.format === "qcow2" ? image : undefined);
   if (adopted.tags.join() === inputs.tags.join()) return adopted;
-  return vmDisk.update(host, { ...adopted, tags: lv.tags }, inputs);
+  return vmDisk.update(host, { ...adopted, tags: userTags(lv.tags) }, inputs);
 }
 
 function shrinkRefusal(from: number, to: number): string {
@@ -370,7 +338,7 @@ function outputsFrom(inputs: VmDiskInputs, sections: Record<string, string>): Vm
 function describe(inputs: VmDiskInputs, lv: LvRow, image: ImageInfo | undefined): VmDiskOutputs {
   return {
     ...inputs,
-    tags: [...lv.tags].sort(),
+    tags: userTags(lv.tags).sort(),
     path: devicePath(inputs),
     lvName: lv.name,
     uuid: lv.uuid,

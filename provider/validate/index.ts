@@ -1,2 +1,2 @@
 export { VgName, LvName, Tag, Tags, DevicePath, vgNameProblem, lvNameProblem } from "./names";
-export { Size, PositiveSize, parseSize, isPowerOfTwo, roundUpToExtent, formatBytes } from "./sizes";
+export { Size, PositiveSize, SizeOrPercent, parseSize, isPowerOfTwo, roundUpToExtent, resolveSize, formatBytes } from "./sizes";

@@ -39,12 +39,16 @@ function nameSchema(kind: string, problem: (n: string) => string | undefined) {
 export const VgName = nameSchema("volume group", vgNameProblem);
 export const LvName = nameSchema("logical volume", lvNameProblem);
 
+/** The start of every tag pulumi-lvm writes itself (storage/naming.ts). */
+export const RESERVED_TAG_PREFIX = "pulumi-lvm/";
+
 // LVM tags: [A-Za-z0-9_+.-/=!:&#], at most 1024 characters, and not starting with '-'.
 export const Tag = z.string()
   .min(1, "a tag must not be empty")
   .max(1024, "a tag must be at most 1024 characters")
   .regex(/^[A-Za-z0-9_+.\-/=!:&#]+$/, "a tag may contain only letters, digits and _ + . - / = ! : & #")
-  .refine((t) => !t.startsWith("-"), "a tag must not start with '-'");
+  .refine((t) => !t.startsWith("-"), "a tag must not start with '-'")
+  .refine((t) => !t.startsWith(RESERVED_TAG_PREFIX), `tags starting with ${RESERVED_TAG_PREFIX} are reserved for pulumi-lvm's own markers`);
 
 export const Tags = z.array(Tag).default([]).superRefine((tags, ctx) => {
   const seen = new Set<string>();

@@ -46,3 +46,28 @@ export function formatBytes(bytes: number): string {
   while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
   return `${Number(v.toFixed(2))} ${units[i]}`;
 }
+
+/** A size, or a percentage of something the provider knows (an origin LV), like "10%". */
+export type SizeOrPercent = { bytes: number } | { percent: number };
+
+export const SizeOrPercent = z.union([z.number(), z.string()]).transform((v, ctx): SizeOrPercent => {
+  const percent = typeof v === "string" ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v) : null;
+  if (percent) {
+    const p = Number(percent[1]);
+    if (p > 0 && p <= 100) return { percent: p };
+    ctx.addIssue({ code: "custom", message: "a percentage must be more than 0% and at most 100%" });
+    return z.NEVER;
+  }
+  const bytes = parseSize(v);
+  if (bytes === undefined || bytes === 0) {
+    ctx.addIssue({ code: "custom", message: `not a size: use bytes, a number with a unit like "512MiB", or a percentage like "10%"` });
+    return z.NEVER;
+  }
+  return { bytes };
+});
+
+/** Bytes of a SizeOrPercent of `ofBytes`, rounded up to whole extents. */
+export function resolveSize(size: SizeOrPercent, ofBytes: number, extentBytes: number): number {
+  const bytes = "bytes" in size ? size.bytes : Math.ceil((ofBytes * size.percent) / 100);
+  return Math.max(extentBytes, roundUpToExtent(bytes, extentBytes));
+}

@@ -1,0 +1,46 @@
+import { sh } from "../command";
+
+/**
+ * Checks and waits that run on the host inside a locked operation, shared by every kind. Each reads the shell
+ * variables it names ($vg, $lv, $dev, ...), which the caller passes as quoted script variables.
+ */
+
+/** Refuses when $vg/$lv already exists. */
+export const REQUIRE_NEW_LV = sh`if lvs -- "$vg/$lv" >/dev/null 2>&1; then
+  __fail "logical volume $vg/$lv already exists$exists_hint"
+fi`;
+
+/** Refuses before anything is allocated when the VG has less than $need bytes free ($what says for what). */
+export const CHECK_FREE = sh`free=$(vgs --noheadings --units b --nosuffix -o vg_free -- "$vg" 2>/dev/null | tr -d ' ')
+[ -n "$free" ] || __fail "volume group $vg does not exist on this host"
+if [ "$need" -gt "$free" ]; then
+  __fail "not enough free space in volume group $vg: $what needs $need_text ($need bytes), only $((free / 1048576)) MiB ($free bytes) are free"
+fi`;
+
+/** /dev/VG/LV appears through udev a moment after lvcreate (or lvrename) returns. */
+export const WAIT_FOR_DEVICE = sh`if command -v udevadm >/dev/null 2>&1; then udevadm settle; fi
+[ -b "$dev" ] || __fail "$dev did not appear after the logical volume was activated"`;
+
+/** lv_attr character 6 is 'o' while a process (a running VM, a mount) holds the LV open; $what says what to do. */
+export const REQUIRE_CLOSED = sh`attr=$(lvs --noheadings -o lv_attr -- "$vg/$lv" | tr -d ' ')
+case "$attr" in
+  ?????o*) __fail "$vg/$lv is open (in use, e.g. by a running VM); $what" ;;
+esac`;
+
+/** An LV already gone ends the script successfully: there is nothing to delete. */
+export const EXIT_IF_GONE = sh`if ! lvs -- "$vg/$lv" >/dev/null 2>&1; then exit 0; fi`;
+
+/** Activates $vg/$lv if its device is missing (after a reboot, or an LV created inactive). */
+export const ACTIVATE = sh`if [ ! -b "/dev/$vg/$lv" ]; then
+  lvchange --activate y -- "$vg/$lv" >&2
+  if command -v udevadm >/dev/null 2>&1; then udevadm settle; fi
+fi`;
+
+/** Activates every LV named in "$@" (of $vg) whose device is missing, then waits for udev once. */
+export const ACTIVATE_ALL = sh`activated=
+for lv in "$@"; do
+  if [ ! -b "/dev/$vg/$lv" ]; then lvchange --activate y -- "$vg/$lv" >&2; activated=1; fi
+done
+if [ -n "$activated" ] && command -v udevadm >/dev/null 2>&1; then udevadm settle; fi`;
+
+export const formatFreeVars = (bytes: number, text: string, what: string) => ({ need: String(bytes), need_text: text, what });

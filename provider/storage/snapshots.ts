@@ -1,0 +1,40 @@
+import { LvRow } from "../lvm/report";
+import { chainSnapshotId, looksLikeChainSnapshot, snapshotLvName, taggedSnapshotName } from "./naming";
+
+/** A snapshot of a disk as found among a host's LVs. */
+export interface FoundSnapshot {
+  name: string;
+  lvName: string;
+  method: "chain" | "thick" | "thin";
+  lv: LvRow;
+}
+
+/**
+ * The snapshots of `disk` in `vg` that LVM shows: thick and thin ones by origin (named by their tag, else by
+ * Proxmox's LV name), chain ones by Proxmox's LV name. A chain LV's place in the chain is confirmed by the chain
+ * itself (storage/chain.ts), not here.
+ */
+export function snapshotsOf(lvs: readonly LvRow[], vg: string, disk: string): FoundSnapshot[] {
+  const found: FoundSnapshot[] = [];
+  for (const lv of lvs) {
+    if (lv.vg !== vg || lv.name === disk) continue;
+    if (lv.origin === disk) {
+      const method = lv.attr.type === "V" ? "thin" : "thick";
+      const name = taggedSnapshotName(lv.tags) ?? nameFromLv(lv.name, disk);
+      if (name !== undefined) found.push({ name, lvName: lv.name, method, lv });
+    } else if (looksLikeChainSnapshot(lv.name, disk) && lv.attr.type !== "s" && lv.attr.type !== "V") {
+      found.push({ name: chainSnapshotId(lv.name, disk)!, lvName: lv.name, method: "chain", lv });
+    }
+  }
+  return found;
+}
+
+/** The snapshot called `name` of `disk`, if LVM shows one. */
+export function findSnapshot(lvs: readonly LvRow[], vg: string, disk: string, name: string): FoundSnapshot | undefined {
+  return snapshotsOf(lvs, vg, disk).find((s) => s.name === name);
+}
+
+function nameFromLv(lvName: string, disk: string): string | undefined {
+  const prefix = snapshotLvName(disk, "", "thick");
+  return lvName.startsWith(prefix) && lvName.length > prefix.length ? lvName.slice(prefix.length) : lvName;
+}
