@@ -3,11 +3,13 @@ import { dynamicProvider } from "./dynamic/provider";
 import type { ResourceKind } from "./resource";
 import { volumeGroup } from "./resources/volumeGroup";
 import { vmDisk } from "./resources/vmDisk";
+import { snapshot } from "./resources/snapshot";
 
 /** Every resource kind, by its Pulumi type name. */
 export const kinds = {
   VolumeGroup: volumeGroup,
   VmDisk: vmDisk,
+  Snapshot: snapshot,
 } as const;
 export type KindName = keyof typeof kinds;
 
@@ -26,4 +28,5 @@ export function providerFor(type: string): pulumi.dynamic.ResourceProvider {
 }
 
 export { VolumeGroupInputs, VolumeGroupOutputs } from "./resources/volumeGroup";
+export { SnapshotInputs, SnapshotOutputs } from "./resources/snapshot";
 export { ConnectionArgs, Connection, connectionTarget, hostFor, poolStats, closeAll } from "./ssh";

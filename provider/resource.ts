@@ -37,6 +37,12 @@ export interface ResourceKind<I extends BaseInputs, O extends I> {
   deleteBeforeReplace?(olds: I, news: I): boolean;
   /** Input fields that only steer future operations (e.g. forceDestroy): a change is recorded, nothing runs. */
   readonly stateOnly: readonly (keyof I & string)[];
+  /**
+   * Inputs the provider resolves on the host, with the value that asks for it (an `"auto"`, or undefined for a
+   * default name): the outputs record what it resolved to, so when the program still asks the same, the old
+   * output stands in for the new input and an unchanged program diffs clean.
+   */
+  readonly resolvedOnHost?: Partial<Record<keyof I & string, unknown>>;
   /** Host programs the kind's operations need; checked once per connection before anything changes. */
   readonly tools?: readonly Tool[];
   /** Rules about a change from the previous inputs (e.g. no shrinking); run at preview too, on no host. */

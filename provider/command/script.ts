@@ -31,12 +31,22 @@ const VAR_NAME = /^[a-z][a-z0-9_]*$/;
 const PRELUDE = `set -eu
 export LC_ALL=C LANG=C LVM_SUPPRESS_FD_WARNINGS=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 __undos=''
+__finals=''
 __step() { printf '${MARK.step}%s\\n' "$1" >&2; }
 __fail() { printf '${MARK.fail}%s\\n' "$1" >&2; exit "\${2:-${EXIT.refused}}"; }
 __section() { printf '${MARK.section}%s\\n' "$1"; }
 __end() { printf '\\n${MARK.end}\\n'; }
+__run_finals() {
+  __f=$__finals; __finals=''; __frc=0
+  for __x in $__f; do "$__x" </dev/null >&2 || __frc=1; done
+  return "$__frc"
+}
 __on_exit() {
   __rc=$?
+  if [ -n "$__finals" ]; then
+    if [ "$__rc" -eq 0 ]; then __step finally; else __step undo; fi
+    __run_finals || { echo "a final step failed" >&2; [ "$__rc" -ne 0 ] || __rc=1; }
+  fi
   if [ "$__rc" -ne 0 ] && [ -n "$__undos" ]; then
     __step undo
     for __u in $__undos; do "$__u" </dev/null >&2 || true; done
@@ -56,11 +66,14 @@ trap __on_exit EXIT
  * - `code` runs constant shell code with quoted variables, for checks and loops that would otherwise cost a round trip.
  * - `undo` registers a command that runs, newest first, only if the script later fails: half-done work is undone
  *   on the host itself, even if the connection is lost.
+ * - `finally` registers commands that run exactly once: where `runFinally` says, or when the script exits before
+ *   reaching that point (success or failure, before any undo). For hooks such as a filesystem thaw.
  * - `lock` serializes the whole script against other operations on the same VG, from any process.
  */
 export class Script {
   private readonly body: string[] = [];
   private undoCount = 0;
+  private finalCount = 0;
   private locked = false;
 
   constructor(readonly operation: string) {}
@@ -104,6 +117,18 @@ export class Script {
   undo(argv: Argv): this {
     const fn = `__undo_${++this.undoCount}`;
     this.body.push(`${fn}() { ${quoteArgv(argv)}; }`, `__undos="${fn} $__undos"`);
+    return this;
+  }
+
+  finally(argv: Argv): this {
+    const fn = `__final_${++this.finalCount}`;
+    this.body.push(`${fn}() { ${quoteArgv(argv)}; }`, `__finals="$__finals ${fn}"`);
+    return this;
+  }
+
+  /** Runs the `finally` commands registered so far, now, as a step; a failure fails the script. */
+  runFinally(step: string): this {
+    this.body.push(`__step ${quote(step)}`, "__run_finals");
     return this;
   }
 

@@ -28,6 +28,14 @@ export function dynamicProvider<I extends BaseInputs, O extends I>(
     }
     return value as I;
   };
+  /** The new inputs with what the provider resolved last time standing in for inputs that still ask for it. */
+  const asResolved = (olds: Props, news: Props): Props => {
+    const resolved = { ...news };
+    for (const [key, asks] of Object.entries(kind.resolvedOnHost ?? {})) {
+      if ((news[key] ?? null) === (asks ?? null) && olds[key] !== undefined) resolved[key] = olds[key];
+    }
+    return resolved;
+  };
   const host = (props: Props) => resolveHost(parseConnection(props.connection));
   // With unknown values (preview) the new ID cannot be known: assume a collision, as the replacement would hit it.
   const mustDeleteFirst = (olds: Props, news: Props) => {
@@ -67,7 +75,8 @@ export function dynamicProvider<I extends BaseInputs, O extends I>(
       return { inputs: value as Props, failures };
     }),
 
-    diff: guarded(async (_id: string, olds: Props, news: Props) => {
+    diff: guarded(async (_id: string, olds: Props, sent: Props) => {
+      const news = asResolved(olds, sent);
       const changed = changedKeys(olds, news);
       const replaces = changed.filter((k) => (kind.replaceOn as readonly string[]).includes(k));
       const oldHost = (olds.connection as Props | undefined)?.host;
@@ -89,7 +98,7 @@ export function dynamicProvider<I extends BaseInputs, O extends I>(
     }),
 
     update: guarded(async (_id: string, olds: Props, news: Props) => {
-      const parsed = parse(news);
+      const parsed = asResolved(olds, parse(news) as unknown as Props) as unknown as I;
       const changed = changedKeys(olds, parsed as unknown as Props);
       const onlyState = changed.every((k) => k === "connection" || (kind.stateOnly as readonly string[]).includes(k));
       if (onlyState) return { outs: jsonSafe({ ...olds, ...parsed }) };

@@ -34,10 +34,63 @@ export function infoArgv(image: string, opts: { format?: string; shared?: boolea
  * probing; empty probes. A failure prints qemu-img's message in place of the JSON, which the parser reports, so
  * in a batch one unreadable image does not fail the others.
  */
+/**
+ * `qemu-img info --backing-chain` of the qcow2 disk $image (= /dev/$vg/$disk). Every image of a chain must have a
+ * device: when the disk or a link has none (after a reboot, or LVs left inactive), the disk's LV and those named
+ * like its snapshots ($prefix...) are activated and the chain read again. Prints the JSON, or qemu-img's error
+ * (which names the image it could not open), or nothing when the disk's LV does not exist.
+ */
+export const CHAIN_INFO = sh`chain_info() { qemu-img info --output=json -U -f qcow2 --backing-chain "$image" 2>&1; }
+if [ ! -b "$image" ] || ! out=$(chain_info); then
+  out=
+  for name in $(lvs --noheadings -o lv_name -- "$vg" 2>/dev/null); do
+    case "$name" in
+      "$disk"|"$prefix"*) [ -b "/dev/$vg/$name" ] || lvchange --activate y -- "$vg/$name" >&2 || true ;;
+    esac
+  done
+  if command -v udevadm >/dev/null 2>&1; then udevadm settle; fi
+  if [ -b "$image" ]; then out=$(chain_info) || true; fi
+fi
+printf '%s\\n' "$out"`;
+
 export const INFO_IF_PRESENT = sh`if [ -b "$image" ]; then
   if [ -n "$format" ]; then set -- -f "$format"; fi
   qemu-img info --output=json -U "$@" "$image" 2>&1 || true
 fi`;
+
+/** One image of a backing chain: `qemu-img info --backing-chain` lists the top image first. */
+export interface ChainImage extends ImageInfo {
+  /** The path qemu-img opened, e.g. /dev/vg/snap_vm-1_a.qcow2. */
+  filename: string;
+}
+
+/**
+ * A backing chain as `qemu-img info --backing-chain --output=json` prints it (top first), or, when qemu-img could
+ * not open some image of it, the path it named: a broken chain is reported, never guessed around.
+ */
+export type ChainRead = { images: ChainImage[] } | { unreadable: string; missing?: string };
+
+export function parseImageChain(text: string): ChainRead {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith("[")) {
+    const opened = [...trimmed.matchAll(/Could not open '([^']+)'/g)].map((m) => m[1]);
+    return { unreadable: trimmed.slice(0, 500), ...(opened.length > 0 ? { missing: opened[opened.length - 1] } : {}) };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    throw new Error(`could not parse qemu-img info --backing-chain JSON output: ${trimmed.slice(0, 300)}`);
+  }
+  if (!Array.isArray(parsed)) throw new Error(`unexpected qemu-img info --backing-chain output: ${trimmed.slice(0, 300)}`);
+  return {
+    images: parsed.map((entry) => {
+      const filename = (entry as { filename?: unknown }).filename;
+      if (typeof filename !== "string") throw new Error(`unexpected qemu-img info --backing-chain output: an image has no filename`);
+      return { filename, ...parseImageInfo(JSON.stringify(entry)) };
+    }),
+  };
+}
 
 interface InfoJson {
   "format"?: string;

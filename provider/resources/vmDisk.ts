@@ -11,7 +11,8 @@ import { Failure, HostSession, ResourceKind } from "../resource";
 import { Capabilities, ConnectionSchema, requireTool } from "../ssh";
 import { formatBytes, isPowerOfTwo, LvName, PositiveSize, roundUpToExtent, Size, Tags, VgName } from "../validate";
 import { ACTIVATE, CHECK_FREE, EXIT_IF_GONE, REQUIRE_CLOSED, REQUIRE_NEW_LV, WAIT_FOR_DEVICE } from "../storage/hostChecks";
-import { chainSnapshotPrefix, userTags } from "../storage/naming";
+import { chainSnapshotPrefix, formatTag, userTags } from "../storage/naming";
+import { diskLv } from "../storage/chain";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
 
 const KiB = 1024;
@@ -135,7 +136,7 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
       .code("check free space", CHECK_FREE, { ...vars, ...freeSpaceVars(found.lvBytes, `disk ${inputs.name}`) })
       // -Wy -Zy: a new disk must not show a former LV's signatures (an old PV label, a qcow2 header) to the host.
       .run("lvcreate", ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${found.lvBytes}b`, "-n", inputs.name,
-        ...inputs.tags.flatMap((t) => ["--addtag", t]), "--", inputs.volumeGroup])
+        ...[...inputs.tags, formatTag(inputs.format)].flatMap((t) => ["--addtag", t]), "--", inputs.volumeGroup])
       .undo(["lvremove", "--yes", "--", `${inputs.volumeGroup}/${inputs.name}`])
       .code("wait for the device", WAIT_FOR_DEVICE, vars);
     if (qcow2) {
@@ -155,7 +156,9 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
       readHostLvm(host),
       olds.format === "qcow2" ? readImageInfo(host, devicePath(olds), "qcow2") : undefined,
     ]);
-    const lv = findLv(lvm.lvs, olds);
+    // While an interrupted snapshot deletion leaves the disk's name to be taken back (storage/journal.ts), the disk
+    // is the LV journaled to take it: it exists, and the next operation on its chain finishes the rename.
+    const lv = diskLv(lvm.lvs, olds.volumeGroup, olds.name)?.lv;
     if (!lv) return undefined;
     // An inactive LV has no device to read the image from: keep what was last seen.
     const seen = image ?? (olds.format === "qcow2" ? lastSeenImage(olds) : undefined);

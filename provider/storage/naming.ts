@@ -70,3 +70,16 @@ export function temporarySnapshotLvName(disk: string, purpose: string): string {
 export function derivedLvNameProblem(name: string): string | undefined {
   return lvNameProblem(name);
 }
+
+/** Records a VM disk's format on its LV (VmDisk writes it at creation), so nothing has to probe a guest's disk. */
+export const formatTag = (format: string) => `${TAG_PREFIX}format=${format}`;
+
+/**
+ * A disk LV's format: as recorded by VmDisk, else by Proxmox's naming convention (`.qcow2`), else raw. Never by
+ * probing the content: a raw disk whose guest wrote a qcow2 header must not be taken for a qcow2 image.
+ */
+export function diskFormatOf(lvName: string, tags: readonly string[]): "raw" | "qcow2" {
+  const tag = tags.find((t) => t.startsWith(formatTag("")));
+  if (tag) return tag.slice(formatTag("").length) === "qcow2" ? "qcow2" : "raw";
+  return lvName.endsWith(".qcow2") ? "qcow2" : "raw";
+}

@@ -47,14 +47,19 @@ export function formatBytes(bytes: number): string {
   return `${Number(v.toFixed(2))} ${units[i]}`;
 }
 
-/** A size, or a percentage of something the provider knows (an origin LV), like "10%". */
-export type SizeOrPercent = { bytes: number } | { percent: number };
+/**
+ * A size, or a percentage of something the provider knows (an origin LV), like "10%". Parsed to bytes (a number) or
+ * kept as a canonical "N%" string, so a stored value parses again to itself.
+ */
+export type SizeOrPercent = number | `${number}%`;
+
+const PERCENT = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/;
 
 export const SizeOrPercent = z.union([z.number(), z.string()]).transform((v, ctx): SizeOrPercent => {
-  const percent = typeof v === "string" ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v) : null;
+  const percent = typeof v === "string" ? PERCENT.exec(v) : null;
   if (percent) {
     const p = Number(percent[1]);
-    if (p > 0 && p <= 100) return { percent: p };
+    if (p > 0 && p <= 100) return `${p}%`;
     ctx.addIssue({ code: "custom", message: "a percentage must be more than 0% and at most 100%" });
     return z.NEVER;
   }
@@ -63,11 +68,11 @@ export const SizeOrPercent = z.union([z.number(), z.string()]).transform((v, ctx
     ctx.addIssue({ code: "custom", message: `not a size: use bytes, a number with a unit like "512MiB", or a percentage like "10%"` });
     return z.NEVER;
   }
-  return { bytes };
+  return bytes;
 });
 
-/** Bytes of a SizeOrPercent of `ofBytes`, rounded up to whole extents. */
+/** Bytes of a SizeOrPercent of `ofBytes`, rounded up to whole extents (at least one). */
 export function resolveSize(size: SizeOrPercent, ofBytes: number, extentBytes: number): number {
-  const bytes = "bytes" in size ? size.bytes : Math.ceil((ofBytes * size.percent) / 100);
+  const bytes = typeof size === "number" ? size : Math.ceil((ofBytes * Number(PERCENT.exec(size)![1])) / 100);
   return Math.max(extentBytes, roundUpToExtent(bytes, extentBytes));
 }

@@ -1,0 +1,155 @@
+import { HostCommandError, Script } from "../../command";
+import { readHostLvm } from "../../lvm/hostState";
+import { LvRow, parseLvs, reportArgv } from "../../lvm/report";
+import { measureArgv, parseMeasure, readImageChain } from "../../qemu";
+import { HostSession } from "../../resource";
+import {
+  activateLinks, addOverlay, BrokenChainError, Chain, chainFrom, diskLv, finishAbsorb, overlayOptions, positionOf,
+  removeByCommit, removeByRebase, requireDiskClosed,
+} from "../../storage/chain";
+import { CHECK_FREE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
+import { absorbsTag, describePending, heirOf, pendingOf } from "../../storage/journal";
+import { chainSnapshotPrefix } from "../../storage/naming";
+import { formatBytes, roundUpToExtent } from "../../validate";
+import { LOCK_TIMEOUT_SECONDS, refusal } from "../common";
+import { Found, label, withQuiesce } from "./common";
+import { SnapshotInputs, SnapshotOutputs } from "./inputs";
+
+/** The disk's chain as the host has it now (activating its LVs if needed). */
+export async function readChain(host: HostSession, vg: string, disk: string): Promise<Chain | undefined> {
+  const read = await readImageChain(host, vg, disk, chainSnapshotPrefix(disk));
+  return read && chainFrom(vg, disk, read);
+}
+
+/**
+ * Proxmox VE 9's snapshot-as-volume-chain: in one locked host operation, rename the disk's LV to the snapshot's
+ * name, create an LV under the disk's name sized by `qemu-img measure`, and format it as a qcow2 overlay backed by
+ * the snapshot (relative name). Any failing step undoes the earlier ones on the host, so the disk reads as before.
+ * Refused while the disk is open: a running VM would keep writing to the renamed LV.
+ */
+export async function createChain(host: HostSession, inputs: SnapshotInputs, found: Found, lvName: string): Promise<SnapshotOutputs> {
+  const operation = `snapshot ${label(inputs)} (chain)`;
+  const vg = inputs.volumeGroup;
+  if (found.disk.attr.open) {
+    throw refusal(host, operation, `${vg}/${inputs.disk} is open (in use, e.g. by a running VM): a chain snapshot renames the disk's LV under it; stop the VM first, or use method: "thick", which is safe while the disk is in use`);
+  }
+  const thick = found.lvs.filter((l) => l.origin === inputs.disk).map((l) => l.name);
+  if (thick.length > 0) {
+    throw refusal(host, operation, `${vg}/${inputs.disk} has thick snapshots (${thick.join(", ")}): a chain snapshot renames their origin; delete them first, or take this snapshot with method: "thick" too`);
+  }
+  const chain = await readChain(host, vg, inputs.disk);
+  if (!chain) throw refusal(host, operation, `${vg}/${inputs.disk} has no readable qcow2 image`);
+  const top = chain.links[0].image;
+  const options = overlayOptions(top);
+  const { sections } = await host.run(new Script(`measure an overlay for ${label(inputs)}`)
+    .capture("measure", measureArgv(top.virtualSizeBytes, options)));
+  const lvBytes = roundUpToExtent(parseMeasure(sections.measure).fullyAllocatedBytes, found.vg.extentSizeBytes);
+
+  const disk = { vg, lv: inputs.disk };
+  const script = new Script(operation).lock(vg, LOCK_TIMEOUT_SECONDS);
+  requireDiskClosed(script, vg, inputs.disk, `stop what uses it before taking a chain snapshot, or use method: "thick"`)
+    .code("check the snapshot's name is free", REQUIRE_NEW_LV, { vg, lv: lvName, exists_hint: "" })
+    .code("check free space", CHECK_FREE, { ...disk, ...formatFreeVars(lvBytes, formatBytes(lvBytes), `the new overlay of ${inputs.disk}`) });
+  withQuiesce(script, inputs, () => {
+    script.run("rename the disk's LV to the snapshot's name", ["lvrename", "--", vg, inputs.disk, lvName])
+      .undo(["lvrename", "--", vg, lvName, inputs.disk]);
+    addOverlay(script, {
+      vg, lvName: inputs.disk, backing: lvName, virtualSizeBytes: top.virtualSizeBytes, lvBytes, options,
+      tags: found.disk.tags,
+    });
+  });
+  script.capture("lvs", reportArgv("lv", `vg_name=${vg}`));
+  const lv = parseLvs((await host.run(script)).sections.lvs).find((l) => l.name === lvName);
+  if (!lv) throw new Error(`snapshot LV ${vg}/${lvName} is missing after the snapshot`);
+  return {
+    ...inputs, method: "chain", lvName, createdAt: new Date().toISOString(), sizeBytes: lv.sizeBytes,
+    ...(chain.links[1] ? { parent: chain.links[1].lvName } : {}), backingFile: lvName,
+  };
+}
+
+/**
+ * The snapshot as the host has it: gone, in its disk's chain (with its parent), or journaled by an unfinished
+ * deletion. A chain that cannot be read is an error naming the LV that is missing, unless the journal explains it.
+ */
+export async function readChainSnapshot(host: HostSession, olds: SnapshotOutputs): Promise<SnapshotOutputs | undefined> {
+  const vg = olds.volumeGroup;
+  const [lvm, read] = await Promise.all([
+    readHostLvm(host), readImageChain(host, vg, olds.disk, chainSnapshotPrefix(olds.disk)),
+  ]);
+  const lv = lvm.lvs.find((l) => l.vg === vg && l.name === olds.lvName);
+  if (!lv) return undefined;
+  const pending = pendingOf(lv);
+  if (pending) return { ...olds, sizeBytes: lv.sizeBytes, pending: describePending(vg, pending) };
+  let chain: Chain | undefined;
+  try {
+    chain = read && chainFrom(vg, olds.disk, read);
+  } catch (e) {
+    const missing = e instanceof BrokenChainError ? e.missing : undefined;
+    const heir = missing ? heirOf(lvm.lvs, vg, missing) : undefined;
+    if (heir) return { ...olds, sizeBytes: lv.sizeBytes, pending: describePending(vg, pendingOf(heir)!) };
+    throw e;
+  }
+  const at = chain && positionOf(chain, olds.lvName);
+  if (!chain || !at) {
+    throw new Error(`${vg}/${olds.lvName} exists but is not in the volume chain of ${vg}/${olds.disk}; pulumi-lvm will not guess how it got there: check it with qemu-img info --backing-chain /dev/${vg}/${olds.disk}`);
+  }
+  const { pending: _, ...rest } = olds;
+  return {
+    ...rest, sizeBytes: lv.sizeBytes, backingFile: chain.links[0].image.backingFile,
+    ...(at.parent ? { parent: at.parent.lvName } : { parent: undefined }),
+  };
+}
+
+/**
+ * Deletes a chain snapshot the way Proxmox does (storage/chain.ts says why each order is safe), and finishes
+ * what an interrupted deletion journaled. Refused while the disk is open.
+ */
+export async function deleteChain(host: HostSession, olds: SnapshotOutputs): Promise<void> {
+  const operation = `delete snapshot ${label(olds)}`;
+  const vg = olds.volumeGroup;
+  const lvm = await readHostLvm(host);
+  const lv = lvm.lvs.find((l) => l.vg === vg && l.name === olds.lvName);
+  const script = new Script(operation).lock(vg, LOCK_TIMEOUT_SECONDS);
+  requireDiskClosed(script, vg, diskLv(lvm.lvs, vg, olds.disk)?.lv.name ?? olds.disk,
+    "stop the VM before deleting a chain snapshot (its data is merged into the disk's chain)");
+
+  if (!lv) {
+    // Gone. If it was renamed to its child's name by an interrupted merge, only the journal entry is left to close.
+    const renamed = lvm.lvs.find((l) => l.vg === vg && l.tags.includes(absorbsTag(l.name)));
+    if (renamed) await host.run(script.run("close the journal entry", ["lvchange", "--deltag", absorbsTag(renamed.name), "--", `${vg}/${renamed.name}`]));
+    return;
+  }
+  const pending = pendingOf(lv);
+  if (pending?.op === "absorb" && !lvm.lvs.some((l) => l.vg === vg && l.name === pending.child)) {
+    // The commit finished and the child's LV is gone: only the rename and the journal entry are left.
+    await host.run(finishAbsorb(script, vg, lv.name, pending.child, false));
+    return;
+  }
+  const chain = await readChain(host, vg, olds.disk);
+  const at = chain && positionOf(chain, olds.lvName);
+  if (!chain || !at) {
+    if (pending?.op === "delete") {
+      // The child was rebased past it already: the snapshot is unreferenced, and journaled for removal.
+      await host.run(script.run("remove the snapshot's LV", ["lvremove", "--yes", "--", `${vg}/${olds.lvName}`]));
+      return;
+    }
+    throw refusal(host, operation, `${vg}/${olds.lvName} is not in the volume chain of ${vg}/${olds.disk}; nothing was changed`);
+  }
+  const lvOf = (name: string): LvRow => {
+    const row = lvm.lvs.find((l) => l.vg === vg && l.name === name);
+    if (!row) throw new HostCommandError(host.target, operation, "refused", undefined, null, `${vg}/${name} is in the chain but LVM does not list it`);
+    return row;
+  };
+  activateLinks(script, vg, chain.links.map((l) => l.lvName));
+  if (at.parent) {
+    await host.run(removeByRebase(script, chain, olds.lvName, at.child.lvName, at.parent.lvName));
+    return;
+  }
+  const child = lvOf(at.child.lvName);
+  const snapshot = lvOf(olds.lvName);
+  const childSize = at.child.image.virtualSizeBytes;
+  const grow = childSize > chain.links[at.index].image.virtualSizeBytes || child.sizeBytes > snapshot.sizeBytes
+    ? { lvBytes: Math.max(child.sizeBytes, snapshot.sizeBytes), virtualSizeBytes: childSize }
+    : undefined;
+  await host.run(removeByCommit(script, chain, snapshot, child, grow));
+}

@@ -1,0 +1,84 @@
+import { readHostLvm } from "../../lvm/hostState";
+import { HostSession, ResourceKind } from "../../resource";
+import { requireTool } from "../../ssh";
+import { diskFormatOf, findSnapshot, snapshotLvName } from "../../storage";
+import { refusal, resourceId } from "../common";
+import { createChain, deleteChain, readChainSnapshot } from "./chain";
+import { Found, label } from "./common";
+import { ResolvedMethod, SnapshotInputs, SnapshotOutputs } from "./inputs";
+import { createThick, deleteThick, describeThick } from "./thick";
+
+export { SnapshotInputs, SnapshotOutputs } from "./inputs";
+
+/**
+ * A snapshot of a VM disk, by one of two methods: `chain` (Proxmox VE 9's qcow2 volume chain, for qcow2 disks) or
+ * `thick` (a classic `lvcreate --snapshot`, for any disk, safe while it is in use). `auto` picks chain for a qcow2
+ * disk and thick for raw. A snapshot is never re-taken silently: only a change of what it is (disk, name, method)
+ * replaces it.
+ */
+export const snapshot: ResourceKind<SnapshotInputs, SnapshotOutputs> = {
+  type: "Snapshot",
+  inputs: SnapshotInputs,
+  replaceOn: ["volumeGroup", "disk", "name", "method", "lvName"],
+  stateOnly: ["size", "quiesce"],
+  resolvedOnHost: { method: "auto", lvName: undefined },
+  tools: ["lvm", "flock"],
+
+  id: (inputs) => resourceId(inputs.connection, inputs.volumeGroup, `${inputs.disk}@${inputs.name}`),
+
+  async create(host, inputs) {
+    const operation = `snapshot ${label(inputs)}`;
+    const found = await inspect(host, inputs);
+    const method = resolveMethod(host, inputs, found);
+    if (method === "chain") requireTool(await host.capabilities(), "qemu-img");
+    const lvName = inputs.lvName ?? snapshotLvName(inputs.disk, inputs.name, method);
+    const taken = findSnapshot(found.lvs, inputs.volumeGroup, inputs.disk, inputs.name);
+    if (taken) {
+      throw refusal(host, operation, `${label(inputs)} exists already (LV ${inputs.volumeGroup}/${taken.lvName}, a ${taken.method} snapshot): snapshot names must be unique per disk; choose another name, or delete that snapshot first`);
+    }
+    return method === "chain" ? createChain(host, inputs, found, lvName) : createThick(host, inputs, found, lvName);
+  },
+
+  async read(host, olds) {
+    if (olds.method === "chain") return readChainSnapshot(host, olds);
+    const lv = (await readHostLvm(host)).lvs.find((l) => l.vg === olds.volumeGroup && l.name === olds.lvName);
+    return lv ? describeThick(olds, lv, olds.createdAt) : undefined;
+  },
+
+  async update(host, olds) {
+    // Every field either replaces the snapshot or is state-only (handled by the glue): nothing reaches here.
+    throw refusal(host, `update snapshot ${label(olds)}`, "a snapshot cannot be changed in place");
+  },
+
+  async delete(host, olds) {
+    return olds.method === "chain" ? deleteChain(host, olds) : deleteThick(host, olds);
+  },
+};
+
+/** One read: the VG and every LV (the disk, and the names its snapshots take). */
+async function inspect(host: HostSession, inputs: SnapshotInputs): Promise<Found> {
+  const lvm = await readHostLvm(host);
+  const operation = `snapshot ${label(inputs)}`;
+  const vg = lvm.vgs.find((v) => v.name === inputs.volumeGroup);
+  if (!vg) throw refusal(host, operation, `volume group ${inputs.volumeGroup} does not exist on this host`);
+  const disk = lvm.lvs.find((l) => l.vg === inputs.volumeGroup && l.name === inputs.disk);
+  if (!disk) throw refusal(host, operation, `disk ${inputs.volumeGroup}/${inputs.disk} does not exist on this host`);
+  if (disk.attr.type === "s" || disk.attr.type === "S") {
+    throw refusal(host, operation, `${inputs.volumeGroup}/${inputs.disk} is itself a thick snapshot; snapshot its origin ${disk.origin} instead`);
+  }
+  return { vg, disk, lvs: lvm.lvs.filter((l) => l.vg === inputs.volumeGroup) };
+}
+
+/** auto: chain for a qcow2 disk, thick for raw; chain is refused for a raw disk. */
+function resolveMethod(host: HostSession, inputs: SnapshotInputs, found: Found): ResolvedMethod {
+  const format = diskFormatOf(found.disk.name, found.disk.tags);
+  const operation = `snapshot ${label(inputs)}`;
+  if (inputs.method === "chain" && format !== "qcow2") {
+    throw refusal(host, operation, `${inputs.volumeGroup}/${inputs.disk} is a raw disk: a chain snapshot needs a qcow2 disk; use method: "thick"`);
+  }
+  const method = inputs.method === "auto" ? (format === "qcow2" ? "chain" : "thick") : inputs.method;
+  if (method === "chain" && inputs.lvName !== undefined) {
+    throw refusal(host, operation, `lvName applies only to thick snapshots, and ${inputs.volumeGroup}/${inputs.disk} (qcow2) gets a chain snapshot; set method: "thick" to name its LV`);
+  }
+  return method;
+}

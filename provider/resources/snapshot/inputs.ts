@@ -1,0 +1,71 @@
+import { z } from "zod";
+import { ConnectionSchema } from "../../ssh";
+import { derivedLvNameProblem, RESERVED_SNAPSHOT_PREFIX, snapshotLvName } from "../../storage/naming";
+import { LvName, SizeOrPercent, VgName } from "../../validate";
+
+/** A command run on the host as an argument list (never a shell string), e.g. ["virsh", "domfsfreeze", "vm1"]. */
+const Hook = z.array(z.string().refine((a) => !a.includes("\0"), "an argument must not contain a NUL byte"))
+  .min(1, "a hook is an argument list: the program, then its arguments")
+  .refine((argv) => argv[0] !== "", "a hook's program must not be empty");
+
+const Quiesce = z.strictObject({
+  before: z.array(Hook).default([]),
+  after: z.array(Hook).default([]),
+});
+
+/** A snapshot's name (its id): LVM's name characters, so it can be part of an LV name. */
+const SnapshotName = z.string()
+  .min(1, "snapshot name must not be empty")
+  .regex(/^[A-Za-z0-9+_.-]*$/, "snapshot name may contain only letters, digits and + _ . -")
+  .refine((n) => !n.startsWith("-"), "snapshot name must not start with '-'")
+  .refine((n) => !n.startsWith(RESERVED_SNAPSHOT_PREFIX), `snapshot names starting with ${RESERVED_SNAPSHOT_PREFIX} are reserved for pulumi-lvm's temporary snapshots`);
+
+export const METHODS = ["auto", "chain", "thick"] as const;
+
+export const SnapshotInputs = z.strictObject({
+  connection: ConnectionSchema,
+  volumeGroup: VgName,
+  disk: LvName,
+  name: SnapshotName,
+  method: z.enum(METHODS, { error: `method must be one of ${METHODS.join(", ")}` }).default("auto"),
+  /** Thick only: the COW area, bytes or a percentage of the origin; default 10%. */
+  size: SizeOrPercent.optional(),
+  /** Thick only: the snapshot LV's name instead of snap_<disk>_<name>. */
+  lvName: LvName.optional(),
+  quiesce: Quiesce.optional(),
+}).superRefine((s, ctx) => {
+  if (s.method === "chain" && s.size !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["size"], message: "size applies only to thick snapshots: a chain snapshot's overlay is sized by qemu-img measure" });
+  }
+  // Outputs record the chain LV's name as lvName, so the Proxmox name itself is accepted.
+  if (s.method === "chain" && s.lvName !== undefined && s.lvName !== snapshotLvName(s.disk, s.name, "chain")) {
+    ctx.addIssue({ code: "custom", path: ["lvName"], message: "lvName applies only to thick snapshots: a chain snapshot's LV is named snap_<disk>_<name>.qcow2, as Proxmox names it" });
+  }
+  // The LV names this snapshot can get must be valid LV names too (which one depends on the method); said once.
+  if (s.lvName === undefined && SnapshotName.safeParse(s.name).success && LvName.safeParse(s.disk).success) {
+    const methods = s.method === "auto" ? (["chain", "thick"] as const) : [s.method];
+    const problems = methods.map((m) => [snapshotLvName(s.disk, s.name, m), derivedLvNameProblem(snapshotLvName(s.disk, s.name, m))]);
+    const first = problems.find(([, problem]) => problem !== undefined);
+    if (first) ctx.addIssue({ code: "custom", path: ["name"], message: `the snapshot's LV ${first[0]}: ${first[1]}` });
+  }
+});
+export type SnapshotInputs = z.infer<typeof SnapshotInputs>;
+export type ResolvedMethod = "chain" | "thick";
+
+export interface SnapshotOutputs extends SnapshotInputs {
+  method: ResolvedMethod;
+  lvName: string;
+  createdAt: string;
+  /** The snapshot LV's size. */
+  sizeBytes: number;
+  /** Thick: how full the COW area is (snap_percent). */
+  usedPercent?: number;
+  /** Thick: false once LVM has invalidated the snapshot (its COW area overflowed): its content is lost. */
+  valid?: boolean;
+  /** Chain: the older snapshot's LV this one is backed by, if any. */
+  parent?: string;
+  /** Chain: the backing file of the disk's current overlay (the newest snapshot's LV). */
+  backingFile?: string;
+  /** An operation an earlier run did not finish, which the next pulumi up completes. */
+  pending?: string;
+}
