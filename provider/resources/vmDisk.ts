@@ -12,7 +12,7 @@ import { Capabilities, ConnectionSchema, requireTool } from "../ssh";
 import { formatBytes, isPowerOfTwo, LvName, PositiveSize, roundUpToExtent, Size, Tags, VgName } from "../validate";
 import { ACTIVATE, CHECK_FREE, EXIT_IF_GONE, REQUIRE_CLOSED, REQUIRE_NEW_LV, WAIT_FOR_DEVICE } from "../storage/hostChecks";
 import { chainSnapshotPrefix, formatTag, userTags } from "../storage/naming";
-import { diskLv } from "../storage/chain";
+import { lvOrHeir } from "../storage/chain";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
 
 const KiB = 1024;
@@ -158,7 +158,7 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
     ]);
     // While an interrupted snapshot deletion leaves the disk's name to be taken back (storage/journal.ts), the disk
     // is the LV journaled to take it: it exists, and the next operation on its chain finishes the rename.
-    const lv = diskLv(lvm.lvs, olds.volumeGroup, olds.name)?.lv;
+    const lv = lvOrHeir(lvm.lvs, olds.volumeGroup, olds.name)?.lv;
     if (!lv) return undefined;
     // An inactive LV has no device to read the image from: keep what was last seen.
     const seen = image ?? (olds.format === "qcow2" ? lastSeenImage(olds) : undefined);

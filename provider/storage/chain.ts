@@ -175,10 +175,13 @@ export function finishAbsorb(script: Script, vg: string, heir: string, child: st
   return script.run("close the journal entry", ["lvchange", "--deltag", absorbsTag(child), "--", `${vg}/${child}`]);
 }
 
-/** The disk's LV, or the LV journaled to take its name when an interrupted merge left the name free for a moment. */
-export function diskLv(lvs: readonly LvRow[], vg: string, disk: string): { lv: LvRow; heir: boolean } | undefined {
-  const lv = lvs.find((l) => l.vg === vg && l.name === disk);
+/**
+ * The LV called `name` (a disk or a chain snapshot), or the LV journaled to take that name when an interrupted merge
+ * left the name free for a moment: the object still exists, under the heir's name until the next run renames it.
+ */
+export function lvOrHeir(lvs: readonly LvRow[], vg: string, name: string): { lv: LvRow; heir: boolean } | undefined {
+  const lv = lvs.find((l) => l.vg === vg && l.name === name);
   if (lv) return { lv, heir: false };
-  const heir = heirOf(lvs, vg, disk);
+  const heir = heirOf(lvs, vg, name);
   return heir ? { lv: heir, heir: true } : undefined;
 }

@@ -4,7 +4,7 @@ import { LvRow, parseLvs, reportArgv } from "../../lvm/report";
 import { measureArgv, parseMeasure, readImageChain } from "../../qemu";
 import { HostSession } from "../../resource";
 import {
-  activateLinks, addOverlay, BrokenChainError, Chain, chainFrom, diskLv, finishAbsorb, overlayOptions, positionOf,
+  activateLinks, addOverlay, BrokenChainError, Chain, chainFrom, lvOrHeir, finishAbsorb, overlayOptions, positionOf,
   removeByCommit, removeByRebase, requireDiskClosed,
 } from "../../storage/chain";
 import { CHECK_FREE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
@@ -76,8 +76,9 @@ export async function readChainSnapshot(host: HostSession, olds: SnapshotOutputs
   const [lvm, read] = await Promise.all([
     readHostLvm(host), readImageChain(host, vg, olds.disk, chainSnapshotPrefix(olds.disk)),
   ]);
-  const lv = lvm.lvs.find((l) => l.vg === vg && l.name === olds.lvName);
-  if (!lv) return undefined;
+  const found = lvOrHeir(lvm.lvs, vg, olds.lvName);
+  if (!found) return undefined;
+  const { lv } = found;
   const pending = pendingOf(lv);
   if (pending) return { ...olds, sizeBytes: lv.sizeBytes, pending: describePending(vg, pending) };
   let chain: Chain | undefined;
@@ -110,7 +111,7 @@ export async function deleteChain(host: HostSession, olds: SnapshotOutputs): Pro
   const lvm = await readHostLvm(host);
   const lv = lvm.lvs.find((l) => l.vg === vg && l.name === olds.lvName);
   const script = new Script(operation).lock(vg, LOCK_TIMEOUT_SECONDS);
-  requireDiskClosed(script, vg, diskLv(lvm.lvs, vg, olds.disk)?.lv.name ?? olds.disk,
+  requireDiskClosed(script, vg, lvOrHeir(lvm.lvs, vg, olds.disk)?.lv.name ?? olds.disk,
     "stop the VM before deleting a chain snapshot (its data is merged into the disk's chain)");
 
   if (!lv) {
