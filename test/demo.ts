@@ -8,11 +8,14 @@ import { diskSignatures } from "./support/guest";
 
 /**
  * `npm run demo`: runs examples/basic, a real Pulumi program, against a disposable local test host through
- * Pulumi's own dynamic-provider plugin: preview, up, preview again (expect no changes), refresh (expect no
- * drift), destroy (expect blank disks). Shows the plan and the host's LVM state at every step.
+ * Pulumi's own dynamic-provider plugin: preview, up, up again with a snapshot of the qcow2 disk (config
+ * `snapshot`), preview again (expect no changes), refresh (expect no drift), up without the snapshot (expect it
+ * deleted), destroy (expect blank disks). Shows the plan and the host's LVM state at every step.
  */
 const REPO = path.resolve(__dirname, "..", "..");
 const PROGRAM_DIR = path.join(REPO, "dist", "examples", "basic");
+const QCOW2_DISK = "vm-401-disk-1.qcow2";
+const SNAPSHOT_LV = "snap_vm-401-disk-1_before-upgrade.qcow2";
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -58,6 +61,21 @@ async function main(): Promise<number> {
     const info = await host.exec("qemu-img info --output=json /dev/demo/vm-401-disk-1.qcow2");
     console.log(`\n--- qemu-img info /dev/demo/vm-401-disk-1.qcow2 (on the host)\n${info.replace(/^/gm, "    ").trimEnd()}`);
 
+    section("pulumi config set snapshot before-upgrade; pulumi up — snapshot the qcow2 disk (Proxmox VE 9 volume chain)");
+    engine.config["basic:snapshot"] = "before-upgrade";
+    const snap = await engine.up(program);
+    expect(snap.ok && changes(snap).map((s) => `${s.op} ${s.name}`).join() === "create vm-401-disk-1-snapshot",
+      `the snapshot up did not create just the snapshot: ${JSON.stringify(changes(snap))}`);
+    await showHost(host, "After the snapshot: the disk's LV renamed to the snapshot's name, a new overlay under the disk's name", devices);
+    await showChain(host);
+    const snapLvs = await lvNames(host);
+    expect(snapLvs.includes(SNAPSHOT_LV) && snapLvs.includes(QCOW2_DISK), `the snapshot's LV and the disk's overlay are not both there: ${snapLvs}`);
+    const chain = await readChain(host);
+    expect(chain.length === 2 && chain[0]["backing-filename"] === SNAPSHOT_LV,
+      `the disk is not an overlay backed by ${SNAPSHOT_LV} (relative name): ${JSON.stringify(chain.map((i) => i["backing-filename"]))}`);
+    expect(JSON.stringify(snap.outputs.snapshotLvNames) === JSON.stringify([SNAPSHOT_LV]),
+      `stack output snapshotLvNames is ${JSON.stringify(snap.outputs.snapshotLvNames)}`);
+
     section("pulumi preview — again: the host matches the program, so no changes");
     const again = await engine.preview(program);
     expect(again.ok && changes(again).length === 0, `the second preview wanted changes: ${JSON.stringify(changes(again))}`);
@@ -65,9 +83,24 @@ async function main(): Promise<number> {
     section("pulumi refresh — read the real state back: no drift");
     const refresh = await engine.refresh();
     // Drift is the host no longer matching what the program asks for (an input field, or a resource gone). Computed
-    // outputs such as the VG's free space move whenever its disks change: refresh updates them, that is not drift.
+    // outputs such as the VG's free space, or the disk's LV uuid (its LV is the new overlay now), move when the
+    // storage changes: refresh updates them, that is not drift.
     const drift = refresh.steps.filter((s) => s.gone || (s.driftedInputs?.length ?? 0) > 0);
     expect(refresh.ok && drift.length === 0, `refresh found drift: ${JSON.stringify(drift)}`);
+
+    section("pulumi config rm snapshot; pulumi up — delete the snapshot (the overlay is committed into it, it takes the disk's name back)");
+    delete engine.config["basic:snapshot"];
+    const unsnap = await engine.up(program);
+    expect(unsnap.ok && changes(unsnap).map((s) => `${s.op} ${s.name}`).join() === "delete vm-401-disk-1-snapshot",
+      `the up without the snapshot did not delete just the snapshot: ${JSON.stringify(changes(unsnap))}`);
+    await showHost(host, "After deleting the snapshot: the disk is one LV again", devices);
+    await showChain(host);
+    const unsnapLvs = await lvNames(host);
+    expect(!unsnapLvs.includes(SNAPSHOT_LV) && unsnapLvs.includes(QCOW2_DISK), `the snapshot's LV is still there, or the disk is gone: ${unsnapLvs}`);
+    expect(JSON.stringify(unsnap.outputs.snapshotLvNames) === "[]", `stack output snapshotLvNames is ${JSON.stringify(unsnap.outputs.snapshotLvNames)}`);
+    const single = await readChain(host);
+    expect(single.length === 1 && single[0]["backing-filename"] === undefined,
+      `the disk is not a single image again: ${JSON.stringify(single.map((i) => i["backing-filename"]))}`);
 
     section("pulumi destroy — remove it all");
     const destroy = await engine.destroy();
@@ -84,7 +117,8 @@ async function main(): Promise<number> {
     console.log(`\nDEMO FAILED:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     return 1;
   }
-  console.log("Demo passed: preview changed nothing, up created, the second preview and refresh were clean, destroy left blank disks.");
+  console.log("Demo passed: preview changed nothing, up created, a snapshot was taken, the second preview and refresh were clean, " +
+    "the snapshot was deleted leaving a single-image disk, destroy left blank disks.");
   return 0;
 }
 
@@ -99,6 +133,22 @@ async function showHost(host: TestHost, title: string, devices: string[]): Promi
     `echo '$ pvs ${devices.join(" ")}'; pvs ${devices.join(" ")} 2>&1 || true`);
   console.log(`\n--- ${title} (on the host)`);
   console.log(out.replace(/^/gm, "    ").trimEnd());
+}
+
+async function lvNames(host: TestHost): Promise<string[]> {
+  return (await host.exec("lvs --noheadings -o lv_name demo")).split("\n").map((l) => l.trim()).filter(Boolean);
+}
+
+/** The qcow2 disk's backing chain as qemu-img prints it for people. */
+async function showChain(host: TestHost): Promise<void> {
+  const out = await host.exec(`qemu-img info --backing-chain --output=human /dev/demo/${QCOW2_DISK}`);
+  console.log(`\n--- qemu-img info --backing-chain /dev/demo/${QCOW2_DISK} (on the host)`);
+  console.log(out.replace(/^/gm, "    ").trimEnd());
+}
+
+/** The same chain as data: one entry per image, the disk first. */
+async function readChain(host: TestHost): Promise<Record<string, unknown>[]> {
+  return JSON.parse(await host.exec(`qemu-img info --backing-chain --output=json /dev/demo/${QCOW2_DISK}`));
 }
 
 main().then((code) => process.exit(code), (e) => { console.error(e); process.exit(1); });

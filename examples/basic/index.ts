@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { VmDisk, VolumeGroup } from "pulumi-lvm";
+import { Snapshot, VmDisk, VolumeGroup } from "pulumi-lvm";
 
 const config = new pulumi.Config();
 
@@ -36,9 +36,18 @@ const qcow2 = new VmDisk("vm-401-disk-1", {
   wipeOnDelete: true,
 });
 
+// `pulumi config set snapshot before-upgrade` adds a snapshot of the qcow2 disk, taken as Proxmox VE 9 does (its LV
+// renamed to snap_vm-401-disk-1_before-upgrade.qcow2, a new overlay backed by it under the disk's name);
+// `pulumi config rm snapshot` and the next `pulumi up` delete it again. The VM must not be running meanwhile.
+const snapshotName = config.get("snapshot");
+const snapshot = snapshotName
+  ? new Snapshot("vm-401-disk-1-snapshot", { connection, volumeGroup: vg.name, disk: qcow2.name, name: snapshotName })
+  : undefined;
+
 export const volumeGroup = vg.name;
 export const disks = [raw.path, qcow2.path];
 export const qcow2LvSizeBytes = qcow2.lvSizeBytes;
 export const sizeBytes = vg.sizeBytes;
 export const freeBytes = vg.freeBytes;
 export const physicalVolumes = vg.pvs;
+export const snapshotLvNames = snapshot ? [snapshot.lvName] : [];
