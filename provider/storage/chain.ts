@@ -54,9 +54,6 @@ export function positionOf(chain: Chain, lvName: string): { index: number; child
   return { index, child: chain.links[index - 1], parent: chain.links[index + 1] };
 }
 
-/** The snapshot LVs of a chain, newest first. */
-export const snapshotLinks = (chain: Chain) => chain.links.slice(1);
-
 /**
  * The layout of a new overlay: the cluster size and subclusters of the image it continues (so a chain stays one
  * layout, and growing the disk later measures right), with metadata preallocation where qemu allows it on a backed

@@ -1,4 +1,3 @@
-import { lvNameProblem } from "../validate";
 import { RESERVED_TAG_PREFIX } from "../validate/names";
 
 /**
@@ -66,10 +65,6 @@ export function temporarySnapshotLvName(disk: string, purpose: string): string {
   return `snap_${disk}_${RESERVED_SNAPSHOT_PREFIX}${purpose}`;
 }
 
-/** Why an LV name that this project would make is not allowed by LVM, or undefined when it is. */
-export function derivedLvNameProblem(name: string): string | undefined {
-  return lvNameProblem(name);
-}
 
 /** Records a VM disk's format on its LV (VmDisk writes it at creation), so nothing has to probe a guest's disk. */
 export const formatTag = (format: string) => `${TAG_PREFIX}format=${format}`;

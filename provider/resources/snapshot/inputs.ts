@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ConnectionSchema } from "../../ssh";
-import { derivedLvNameProblem, RESERVED_SNAPSHOT_PREFIX, snapshotLvName } from "../../storage/naming";
-import { LvName, SizeOrPercent, VgName } from "../../validate";
+import { RESERVED_SNAPSHOT_PREFIX, snapshotLvName } from "../../storage/naming";
+import { LvName, lvNameProblem, SizeOrPercent, VgName } from "../../validate";
 
 /** A command run on the host as an argument list (never a shell string), e.g. ["virsh", "domfsfreeze", "vm1"]. */
 const Hook = z.array(z.string().refine((a) => !a.includes("\0"), "an argument must not contain a NUL byte"))
@@ -44,7 +44,7 @@ export const SnapshotInputs = z.strictObject({
   // The LV names this snapshot can get must be valid LV names too (which one depends on the method); said once.
   if (s.lvName === undefined && SnapshotName.safeParse(s.name).success && LvName.safeParse(s.disk).success) {
     const methods = s.method === "auto" ? (["chain", "thick"] as const) : [s.method];
-    const problems = methods.map((m) => [snapshotLvName(s.disk, s.name, m), derivedLvNameProblem(snapshotLvName(s.disk, s.name, m))]);
+    const problems = methods.map((m) => [snapshotLvName(s.disk, s.name, m), lvNameProblem(snapshotLvName(s.disk, s.name, m))]);
     const first = problems.find(([, problem]) => problem !== undefined);
     if (first) ctx.addIssue({ code: "custom", path: ["name"], message: `the snapshot's LV ${first[0]}: ${first[1]}` });
   }
