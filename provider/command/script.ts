@@ -114,9 +114,10 @@ export class Script {
       throw new Error(`not a valid VG name for a lock: ${JSON.stringify(vg)}`);
     }
     this.locked = true;
+    const { file, owner } = vgLockFiles(vg);
     this.code("lock", LOCK, {
-      lock_file: `/run/lock/pulumi-lvm/${vg}.lock`,
-      lock_owner_file: `/run/lock/pulumi-lvm/${vg}.owner`,
+      lock_file: file,
+      lock_owner_file: owner,
       lock_timeout: String(Math.max(0, Math.floor(timeoutSeconds))),
       lock_what: this.operation,
       lock_exit: String(EXIT.lockTimeout),
@@ -128,6 +129,14 @@ export class Script {
   text(): string {
     return `${PRELUDE}${this.body.join("\n")}\n`;
   }
+}
+
+/**
+ * The flock file of a VG's host-side lock and the file naming its holder. `Script.lock` holds it for a whole script;
+ * a detached host process that changes the VG (an export's worker removing its temporary snapshot) takes the same.
+ */
+export function vgLockFiles(vg: string): { file: string; owner: string } {
+  return { file: `/run/lock/pulumi-lvm/${vg}.lock`, owner: `/run/lock/pulumi-lvm/${vg}.owner` };
 }
 
 const LOCK = sh`mkdir -p /run/lock/pulumi-lvm

@@ -1,11 +1,10 @@
 // VmDisk without a host: every check failure goes through the dynamic-provider glue with a host resolver that
 // throws (so no host is contacted), and the scripts the kind builds are read off a fake HostSession.
 import * as assert from "assert";
-import { HostCommandError, quoteArgv, Script, ScriptResult } from "../../provider/command";
+import { HostCommandError } from "../../provider/command";
 import { dynamicProvider, UNKNOWN } from "../../provider/dynamic/provider";
-import { HostSession } from "../../provider/resource";
 import { vmDisk, VmDiskInputs, VmDiskOutputs } from "../../provider/resources/vmDisk";
-import { Capabilities } from "../../provider/ssh";
+import { FakeHost, lvmSections, runs, stepAt } from "../support/fakeHost";
 import { CONNECTION as connection, noHost } from "../support/noHost";
 
 const provider = dynamicProvider(vmDisk, noHost);
@@ -111,54 +110,12 @@ describe("VmDisk diff (no host contacted)", () => {
 
 // ---- scripts, on a fake host ------------------------------------------------------------------------------
 
-const EXTENT = 4 * MiB;
-interface FakeLv { name: string; size: number; attr?: string; tags?: string[]; origin?: string }
-
-/** The sections captureHostLvm returns, shaped like the guest's real `vgs/pvs/lvs --reportformat json` output. */
-function lvmSections(vg: { name: string; free: number } | undefined, lvs: FakeLv[] = []): Record<string, string> {
-  const report = (kind: string, rows: object[]) => JSON.stringify({ report: [{ [kind]: rows }] });
-  return {
-    vgs: report("vg", vg ? [{ vg_name: vg.name, vg_uuid: "KbbxL2", vg_size: "8581545984", vg_free: String(vg.free),
-      vg_extent_size: String(EXTENT), lv_count: String(lvs.length), pv_count: "2", vg_tags: "", vg_mda_size: "1044480" }] : []),
-    pvs: report("pv", []),
-    lvs: report("lv", lvs.map((lv) => ({ lv_name: lv.name, vg_name: vg?.name ?? "data", lv_uuid: `uuid-${lv.name}`,
-      lv_size: String(lv.size), lv_attr: lv.attr ?? "-wi-a-----", lv_tags: (lv.tags ?? []).join(","), origin: lv.origin ?? "",
-      snap_percent: "", lv_path: `/dev/${vg?.name ?? "data"}/${lv.name}` }))),
-  };
-}
-
 const qcow2Info = (size: number, clusterSize = 131072, extendedL2 = true) => JSON.stringify({
   "virtual-size": size, "filename": "/dev/data/x", "cluster-size": clusterSize, "format": "qcow2", "actual-size": 0,
   "format-specific": { type: "qcow2", data: { "compat": "1.1", "corrupt": false, "extended-l2": extendedL2 } }, "dirty-flag": false,
 });
 const MEASURE_32MIB = JSON.stringify({ "required": 655360, "fully-allocated": 34209792 });
 const MEASURE_64MIB = JSON.stringify({ "required": 655360, "fully-allocated": 67764224 });
-
-/** A HostSession that records the scripts it is given and answers them in order. */
-class FakeHost implements HostSession {
-  readonly target = "root@10.0.0.5:22";
-  readonly scripts: Script[] = [];
-  constructor(private readonly answers: Array<Record<string, string>>, private readonly caps: Partial<Capabilities> = {}) {}
-  async capabilities(): Promise<Capabilities> {
-    const tools = { "lvm": true, "qemu-img": true, "flock": true, "blkid": true, "wipefs": true, "blkdiscard": true, "udevadm": true };
-    return { target: this.target, uid: 0, sudo: false, tools, qemuImgVersion: "7.2.22", qcow2ExtendedL2: true, ...this.caps };
-  }
-  async run(script: Script): Promise<ScriptResult> {
-    this.scripts.push(script);
-    const sections = this.answers.shift();
-    if (!sections) throw new Error(`unexpected script: ${script.operation}`);
-    return { sections, stderr: "" };
-  }
-  /** The text of the n-th script it was given. */
-  text(n: number) { return this.scripts[n].text(); }
-}
-
-const runs = (text: string, argv: string[]) => text.includes(quoteArgv(argv));
-const stepAt = (text: string, step: string) => {
-  const at = text.indexOf(`__step '${step}'`);
-  assert.ok(at >= 0, `no step "${step}" in:\n${text}`);
-  return at;
-};
 
 async function inputs(patch: Record<string, unknown> = {}): Promise<VmDiskInputs> {
   const { inputs: parsed, failures: found } = await provider.check!({}, { ...base, ...patch });
