@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { dynamicProvider } from "./dynamic/provider";
 import type { ResourceKind } from "./resource";
+import { diskExport } from "./resources/diskExport";
 import { volumeGroup } from "./resources/volumeGroup";
 import { vmDisk } from "./resources/vmDisk";
 
@@ -8,6 +9,7 @@ import { vmDisk } from "./resources/vmDisk";
 export const kinds = {
   VolumeGroup: volumeGroup,
   VmDisk: vmDisk,
+  DiskExport: diskExport,
 } as const;
 export type KindName = keyof typeof kinds;
 
@@ -26,4 +28,5 @@ export function providerFor(type: string): pulumi.dynamic.ResourceProvider {
 }
 
 export { VolumeGroupInputs, VolumeGroupOutputs } from "./resources/volumeGroup";
+export { DiskExportInputs, DiskExportOutputs } from "./resources/diskExport";
 export { ConnectionArgs, Connection, connectionTarget, hostFor, poolStats, closeAll } from "./ssh";

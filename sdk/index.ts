@@ -1,3 +1,4 @@
 export { ConnectionArgs } from "./connection";
 export { VolumeGroup, VolumeGroupArgs, PhysicalVolume } from "./volumeGroup";
 export { VmDisk, VmDiskArgs, Qcow2Args, DiskSourceArgs } from "./vmDisk";
+export { DiskExport, DiskExportArgs } from "./diskExport";
