@@ -273,6 +273,17 @@ describe("DiskExport create (fake host)", () => {
     assert.ok(stepAt(host.text(3), "lock") < stepAt(host.text(3), "sweep"));
   });
 
+  it("a start whose answer was lost and that never began: says so, after sweeping under the lock", async () => {
+    const dropped = new HostCommandError("root@10.0.0.5:22", "start", "connection", undefined, null, "the connection was lost");
+    const { run } = exportOf([
+      { ...lvmSections({ name: "data", free: 2000 * MiB }, [DISK]), destination: destination() },
+      dropped,
+      { job: "state=gone" },
+      { sweep: "" },
+    ]);
+    await assert.rejects(run, /step "start" failed .*the connection was lost while the export was being started, and no export of it runs on the host\. Cleaned up: nothing was left behind\./);
+  });
+
   it("rides out a dropped connection while polling: the worker goes on, the next poll finds the result", async () => {
     const dropped = new HostCommandError("root@10.0.0.5:22", "poll", "connection", undefined, null, "the connection was lost");
     const { run } = exportOf([

@@ -57,15 +57,17 @@ export async function runExport(host: HostSession, inputs: DiskExportInputs, sou
   const operation = `export ${source.state} to ${inputs.path}`;
   const say = (what: string) => reportProgress(`DiskExport ${inputs.path}: ${what}`);
 
+  let startLost = false;
   try {
     const { sections } = await host.run(startScript(operation, inputs, source, vars));
     for (const line of lines(sections["remove leftovers of earlier exports"])) say(line);
   } catch (e) {
     // Lost on the way back: the worker may have started. Following the job tells (and cleans up if it did not).
     if (!isTransient(e)) throw e;
+    startLost = true;
   }
   say(`copying ${source.state} on ${host.target}`);
-  return follow(host, inputs, source, vars, operation, say);
+  return follow(host, inputs, source, vars, operation, say, startLost);
 }
 
 export function jobVars(inputs: DiskExportInputs, source: ExportSource, head: MarkerHead, job: string): Record<string, string> {
@@ -121,7 +123,7 @@ function startScript(operation: string, inputs: DiskExportInputs, source: Export
 
 /** Polls the job until it has a result; prints progress; stops the worker at the deadline (commandTimeoutSeconds). */
 async function follow(host: HostSession, inputs: DiskExportInputs, source: ExportSource, vars: Record<string, string>,
-  operation: string, say: (what: string) => void): Promise<ExportResult> {
+  operation: string, say: (what: string) => void, startLost: boolean): Promise<ExportResult> {
   const timeoutSeconds = inputs.connection.commandTimeoutSeconds;
   const started = Date.now();
   let lastReport = started;
@@ -177,8 +179,10 @@ async function follow(host: HostSession, inputs: DiskExportInputs, source: Expor
       .captureCode("sweep", SWEEP, vars)
       .code("forget the job", REMOVE_JOB, { job_dir: vars.job_dir }));
     const removed = lines(recovery.sections.sweep);
-    throw new HostCommandError(host.target, operation, "failed", "copy", null,
-      `the export's worker on the host ended without a result (killed, or the host restarted). Cleaned up: ${removed.length ? removed.join("; ") : "nothing was left behind"}.`);
+    const why = startLost ? "the connection was lost while the export was being started, and no export of it runs on the host"
+      : "the export's worker on the host ended without a result (killed, or the host restarted)";
+    throw new HostCommandError(host.target, operation, "failed", startLost ? "start" : "copy", null,
+      `${why}. Cleaned up: ${removed.length ? removed.join("; ") : "nothing was left behind"}.`);
   }
 }
 
@@ -186,7 +190,8 @@ function describePhase(job: Facts, source: ExportSource): string {
   switch (job.phase) {
     case "copy": return `copying ${source.state}: ${job.copied ? `${Number(job.copied).toFixed(0)}%` : "starting"}`;
     case "checksum": return `computing the sha256 of the written image: ${job.checksummed ?? 0}%`;
-    default: return job.phase ? job.phase : "starting";
+    case "finish": return "putting the file in place";
+    default: return "starting";
   }
 }
 
