@@ -37,6 +37,7 @@ __section() { printf '${MARK.section}%s\\n' "$1"; }
 __end() { printf '\\n${MARK.end}\\n'; }
 __on_exit() {
   __rc=$?
+  set +e
   if [ "$__rc" -ne 0 ] && [ -n "$__undos" ]; then
     __step undo
     for __u in $__undos; do "$__u" </dev/null >&2 || true; done
@@ -99,6 +100,16 @@ export class Script {
     lines.push(args.length > 0 ? `set -- ${args.map(quote).join(" ")}` : "set --");
     lines.push(`{\n${code.code}\n} </dev/null`);
     return lines;
+  }
+
+  /**
+   * From here on the script outlives its client (a dropped connection, a killed provider): a hang-up or a broken
+   * channel no longer kills the shell; its next write to the channel fails instead, and it ends there through its
+   * undo steps. Nothing survives SIGKILL (a client's command timeout): what must never be left behind needs a sweep.
+   */
+  outliveClient(): this {
+    this.body.push("trap '' HUP PIPE");
+    return this;
   }
 
   undo(argv: Argv): this {
