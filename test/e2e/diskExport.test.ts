@@ -58,6 +58,11 @@ describe("DiskExport through the engine (e2e)", function () {
     throw new Error(`timed out waiting for ${what}`);
   };
   const exportStarted = `lvs --noheadings -o lv_name ${VG} | grep -q pulumi-lvm-export`;
+  /** A writer that waits for an export's temporary snapshot, then rewrites the raw disk's first 8 MiB until it is gone. */
+  const startWriter = () => h.exec(`rm -f /root/writer.count; nohup sh -c 'until ${exportStarted}; do sleep 0.1; done; n=0; ` +
+    `while ${exportStarted}; do ` +
+    `dd if=/dev/urandom of=${dev(RAW)} bs=1M count=1 seek=$((n % 8)) conv=notrunc oflag=direct status=none; ` +
+    `n=$((n + 1)); echo $n > /root/writer.count; done' >/root/writer.log 2>&1 </dev/null &`);
   const qemuIo = (lv: string, command: string) => h.exec(`qemu-io -f qcow2 -c '${command}' ${dev(lv)} >/dev/null`);
   const { timings, timed } = stopwatch();
 
@@ -90,11 +95,7 @@ describe("DiskExport through the engine (e2e)", function () {
 
   it("exports a disk that a process keeps writing to: the file holds exactly the state at the export's start", async () => {
     const before = await sha(`cat ${dev(RAW)}`);
-    // The writer waits for the export's temporary snapshot, then rewrites the disk's first 8 MiB until it is gone.
-    await h.exec(`nohup sh -c 'until ${exportStarted}; do sleep 0.1; done; n=0; ` +
-      `while lvs --noheadings -o lv_name ${VG} | grep -q pulumi-lvm-export; do ` +
-      `dd if=/dev/urandom of=${dev(RAW)} bs=1M count=1 seek=$((n % 8)) conv=notrunc oflag=direct status=none; ` +
-      `n=$((n + 1)); echo $n > /root/writer.count; done' >/root/writer.log 2>&1 </dev/null &`);
+    await startWriter();
     exports = { live: { disk: "raw", path: `${OUT}/live.raw`, snapshotSize: "100%" } };
     const r = mustSucceed(await timed("export 128 MiB raw, with a writer", () => engine.up(program)));
     assert.deepStrictEqual(changes(r).map((s) => `${s.op} ${s.name}`), ["create live"]);
@@ -112,6 +113,17 @@ describe("DiskExport through the engine (e2e)", function () {
     // Progress reached the plugin's stderr, which the engine shows to whoever runs pulumi up.
     assert.ok(lines.some((l) => /\[plugin\] DiskExport \/mnt\/pulumi-lvm-exports\/live.raw: copying exports\/vm-200-disk-0 \(temporary snapshot\): \d+% \(\d+ s\)/.test(l)),
       lines.filter((l) => l.includes("[plugin]")).join("\n"));
+  });
+
+  it("a temporary snapshot too small for what the VM writes meanwhile: the export fails saying so, and cleans up", async () => {
+    await startWriter();
+    const r = await timed("export with an overflowing snapshot", () =>
+      engine.up(programOf({ ...exports, overflow: { disk: "raw", path: `${OUT}/overflow.raw`, snapshotSize: "4MiB" } })));
+    assert.strictEqual(r.ok, false);
+    assert.match(failure(r), new RegExp(`the temporary snapshot ${VG}/snap_${RAW}_pulumi-lvm-export-[0-9a-f]{8} overflowed: the disk changed by ` +
+      "more than the snapshot's size during the copy; raise snapshotSize\\. Cleaned up: removed the partial file .*; removed the temporary snapshot"));
+    assert.strictEqual(await temporaryLvs(), "");
+    assert.doesNotMatch(await leftovers(OUT), /overflow/);
   });
 
   it("writes raw sparse and qcow2 compressed; sha256 is the virtual content's, as sha256sum sees it on the host", async () => {
@@ -212,7 +224,7 @@ describe("DiskExport through the engine (e2e)", function () {
   it("the client killed mid-copy: the worker removes its temporary snapshot, and the next up adopts the finished file", async () => {
     exports.orphan = { disk: "raw", path: `${OUT}/orphan.raw` };
     const up = engine.up(program);
-    await waitOnHost("the export to start", exportStarted);
+    await waitOnHost("the export's worker to run", "pgrep -f 'pulumi-lvm/export-[0-9a-f]*/worker.sh' >/dev/null");
     const plugin = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" })
       .split("\n").find((l) => l.includes("dynamic-provider"))!.trim().split(/\s+/)[0];
     process.kill(Number(plugin), "SIGKILL");

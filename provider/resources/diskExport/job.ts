@@ -100,6 +100,7 @@ export function jobVars(inputs: DiskExportInputs, source: ExportSource, head: Ma
 
 function startScript(operation: string, inputs: DiskExportInputs, source: ExportSource, vars: Record<string, string>): Script {
   const script = new Script(operation)
+    .outliveClient() // a start cut short by a lost client removes its snapshot itself (or its worker does)
     .code("check the destination", CHECK_DESTINATION, vars)
     .lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS)
     .captureCode("remove leftovers of earlier exports", SWEEP, vars)
