@@ -2,7 +2,7 @@
 // throws (so no host is contacted); the client's side of an export runs against a fake host; the host's side (the
 // detached worker, the checksum) runs in a real local sh with the local qemu-img, on files instead of LVs.
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -399,6 +399,23 @@ const haveTools = ["qemu-img", "setsid", "flock", "sha256sum"].every((t) => {
     const { job } = await runWorker(target);
     assert.match(job, /result=failed\nstep=copy\nmessage=copying failed: qemu-img: Could not open/);
     assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["export-0123abcd"]);
+  });
+
+  it("READ_JOB: running while the lock is held and no status is there; finished once it is; gone without either", async () => {
+    const jobDir = path.join(dir, "export-job");
+    fs.mkdirSync(jobDir);
+    fs.writeFileSync(path.join(jobDir, "lock"), "");
+    const state = async () => (await shell.run(new Script("poll").captureCode("job", READ_JOB, { job_dir: jobDir }))).sections.job.split("\n")[0];
+    assert.strictEqual(await state(), "state=gone");
+    const holder = spawn("flock", [path.join(jobDir, "lock"), "sleep", "30"], { stdio: "ignore" });
+    try {
+      for (let i = 0; i < 50 && (await state()) !== "state=running"; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.strictEqual(await state(), "state=running");
+      fs.writeFileSync(path.join(jobDir, "status"), "result=ok\nstep=finish\n");
+      assert.strictEqual(await state(), "state=finished", "a status written just before the worker lets go counts");
+    } finally {
+      holder.kill();
+    }
   });
 
   it("hash_image: raw and qcow2 files, slice by slice, whatever the name", async () => {

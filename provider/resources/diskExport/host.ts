@@ -64,11 +64,12 @@ flock -n 8 || __fail "export job $job is already running"`;
 
 /**
  * Writes the worker to the job folder and starts it in its own session, detached from this SSH session. It keeps
- * fd 8 (the job lock) and not fd 9 (the VG lock, which ends with this script).
+ * fd 8 (the job lock) and not fd 9 (the VG lock, which ends with this script), and gets the default handling of
+ * HUP and PIPE back (the start script ignores them to outlive its client), so its own traps apply.
  */
 export const START_WORKER = sh`printf '%s\\n%s\\n' "$hash_lib" "$worker" > "$job_dir/worker.sh"
 export vg tmp_lv src src_format out_format compress path marker partial marker_head job_dir vg_lock hash_chunk_bytes
-setsid -f sh "$job_dir/worker.sh" </dev/null >"$job_dir/log" 2>&1 9>&-`;
+(trap - HUP PIPE; exec setsid -f sh "$job_dir/worker.sh" </dev/null >"$job_dir/log" 2>&1 9>&-)`;
 
 /**
  * hash_image FILE FORMAT CHUNK PROGRESS prints "<virtual size> <sha256>" of the raw bytes a VM reads from FILE.
@@ -218,16 +219,21 @@ exit 0`;
 
 /**
  * The job as the provider sees it: finished (with its status, result, message and what was cleaned up), running
- * (with its phase and progress), or gone (no result and no live process: killed with SIGKILL, or a reboot).
+ * (with its phase and progress), or gone (no result and no live process: killed with SIGKILL, or a reboot). The lock
+ * is looked at before the status: the worker writes its status before it lets go of the lock, so a free lock and no
+ * status means no status will come.
  */
 export const READ_JOB = sh`show() { if [ -f "$job_dir/$2" ]; then printf '%s=%s\\n' "$1" "$(tr '\\n' ' ' < "$job_dir/$2")"; fi; }
-if [ -f "$job_dir/status" ]; then
+state=gone
+if [ -f "$job_dir/lock" ] && ! flock -n "$job_dir/lock" true; then state=running; fi
+if [ -f "$job_dir/status" ]; then state=finished; fi
+if [ "$state" = finished ]; then
   echo state=finished
   cat -- "$job_dir/status"
   if [ -f "$job_dir/result" ]; then cat -- "$job_dir/result"; fi
   show message message
   show cleaned cleaned
-elif [ -f "$job_dir/lock" ] && ! flock -n "$job_dir/lock" true; then
+elif [ "$state" = running ]; then
   echo state=running
   show phase phase
   if [ -f "$job_dir/progress" ]; then
