@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { dynamicProvider } from "./dynamic/provider";
 import type { ResourceKind } from "./resource";
+import { diskExport } from "./resources/diskExport";
 import { volumeGroup } from "./resources/volumeGroup";
 import { vmDisk } from "./resources/vmDisk";
 import { snapshot } from "./resources/snapshot";
@@ -10,6 +11,7 @@ export const kinds = {
   VolumeGroup: volumeGroup,
   VmDisk: vmDisk,
   Snapshot: snapshot,
+  DiskExport: diskExport,
 } as const;
 export type KindName = keyof typeof kinds;
 
@@ -29,4 +31,5 @@ export function providerFor(type: string): pulumi.dynamic.ResourceProvider {
 
 export { VolumeGroupInputs, VolumeGroupOutputs } from "./resources/volumeGroup";
 export { SnapshotInputs, SnapshotOutputs } from "./resources/snapshot";
+export { DiskExportInputs, DiskExportOutputs } from "./resources/diskExport";
 export { ConnectionArgs, Connection, connectionTarget, hostFor, poolStats, closeAll } from "./ssh";

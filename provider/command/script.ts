@@ -43,6 +43,7 @@ __run_finals() {
 }
 __on_exit() {
   __rc=$?
+  set +e
   if [ -n "$__finals" ]; then
     if [ "$__rc" -eq 0 ]; then __step finally; else __step undo; fi
     __run_finals || { echo "a final step failed" >&2; [ "$__rc" -ne 0 ] || __rc=1; }
@@ -114,6 +115,16 @@ export class Script {
     return lines;
   }
 
+  /**
+   * From here on the script outlives its client (a dropped connection, a killed provider): a hang-up or a broken
+   * channel no longer kills the shell; its next write to the channel fails instead, and it ends there through its
+   * undo steps. Nothing survives SIGKILL (a client's command timeout): what must never be left behind needs a sweep.
+   */
+  outliveClient(): this {
+    this.body.push("trap '' HUP PIPE");
+    return this;
+  }
+
   undo(argv: Argv): this {
     const fn = `__undo_${++this.undoCount}`;
     this.body.push(`${fn}() { ${quoteArgv(argv)}; }`, `__undos="${fn} $__undos"`);
@@ -139,9 +150,10 @@ export class Script {
       throw new Error(`not a valid VG name for a lock: ${JSON.stringify(vg)}`);
     }
     this.locked = true;
+    const { file, owner } = vgLockFiles(vg);
     this.code("lock", LOCK, {
-      lock_file: `/run/lock/pulumi-lvm/${vg}.lock`,
-      lock_owner_file: `/run/lock/pulumi-lvm/${vg}.owner`,
+      lock_file: file,
+      lock_owner_file: owner,
       lock_timeout: String(Math.max(0, Math.floor(timeoutSeconds))),
       lock_what: this.operation,
       lock_exit: String(EXIT.lockTimeout),
@@ -153,6 +165,14 @@ export class Script {
   text(): string {
     return `${PRELUDE}${this.body.join("\n")}\n`;
   }
+}
+
+/**
+ * The flock file of a VG's host-side lock and the file naming its holder. `Script.lock` holds it for a whole script;
+ * a detached host process that changes the VG (an export's worker removing its temporary snapshot) takes the same.
+ */
+export function vgLockFiles(vg: string): { file: string; owner: string } {
+  return { file: `/run/lock/pulumi-lvm/${vg}.lock`, owner: `/run/lock/pulumi-lvm/${vg}.owner` };
 }
 
 const LOCK = sh`mkdir -p /run/lock/pulumi-lvm

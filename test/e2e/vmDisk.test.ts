@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { VmDisk, VmDiskArgs } from "../../sdk";
 import { closeAll } from "../../provider/ssh";
 import { TestHost } from "../host/testHost";
-import { changes, mustSucceed, testEngine } from "../support/engine";
+import { changes, mustSucceed, stopwatch, testEngine } from "../support/engine";
 import { rootConnectionArgs, scrubDisks } from "../support/guest";
 import { useTestHost } from "../support/hooks";
 
@@ -54,11 +54,7 @@ describe("VmDisk through the engine (e2e)", function () {
   /** Bytes of a PV region that are not `byte` (octal for tr), read past the page cache. */
   const bytesOtherThan = async (region: { pv: string; offset: number; length: number }, byte: string) => Number(await h.exec(
     `dd if=${region.pv} bs=1M iflag=direct,skip_bytes,count_bytes skip=${region.offset} count=${region.length} status=none | tr -d '\\${byte}' | wc -c`));
-  const timings: string[] = [];
-  const timed = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
-    const start = Date.now();
-    try { return await run(); } finally { timings.push(`${what}: ${((Date.now() - start) / 1000).toFixed(1)} s`); }
-  };
+  const { timings, timed } = stopwatch();
 
   before(async () => {
     h = await useTestHost();

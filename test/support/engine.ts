@@ -32,3 +32,13 @@ export function mustSucceed(r: Result): Result {
   if (!r.ok) throw new Error(`operation failed:\n${r.failures.map((f) => `${f.name ?? ""} ${f.property ?? ""} ${f.reason}`).join("\n")}`);
   return r;
 }
+
+/** How long named steps took, for the line a suite prints at its end. */
+export function stopwatch() {
+  const timings: string[] = [];
+  const timed = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    const start = Date.now();
+    try { return await run(); } finally { timings.push(`${what}: ${((Date.now() - start) / 1000).toFixed(1)} s`); }
+  };
+  return { timings, timed };
+}

@@ -28,21 +28,24 @@ export const qcow2Info = (size: number, clusterSize = 131072, extendedL2 = true)
 });
 export const MEASURE_32MIB = JSON.stringify({ "required": 655360, "fully-allocated": 34209792 });
 export const MEASURE_64MIB = JSON.stringify({ "required": 655360, "fully-allocated": 67764224 });
+/** An answer to one script: its sections, or an error it fails with. */
+export type FakeAnswer = Record<string, string> | Error;
 
 /** A HostSession that records the scripts it is given and answers them in order. */
 export class FakeHost implements HostSession {
   readonly target = "root@10.0.0.5:22";
   readonly scripts: Script[] = [];
-  constructor(private readonly answers: Array<Record<string, string>>, private readonly caps: Partial<Capabilities> = {}) {}
+  constructor(private readonly answers: FakeAnswer[], private readonly caps: Partial<Capabilities> = {}) {}
   async capabilities(): Promise<Capabilities> {
     const tools = { "lvm": true, "qemu-img": true, "flock": true, "blkid": true, "wipefs": true, "blkdiscard": true, "udevadm": true };
     return { target: this.target, uid: 0, sudo: false, tools, qemuImgVersion: "7.2.22", qcow2ExtendedL2: true, ...this.caps };
   }
   async run(script: Script): Promise<ScriptResult> {
     this.scripts.push(script);
-    const sections = this.answers.shift();
-    if (!sections) throw new Error(`unexpected script: ${script.operation}`);
-    return { sections, stderr: "" };
+    const answer = this.answers.shift();
+    if (!answer) throw new Error(`unexpected script: ${script.operation}`);
+    if (answer instanceof Error) throw answer;
+    return { sections: answer, stderr: "" };
   }
   /** The text of the n-th script it was given. */
   text(n: number) { return this.scripts[n].text(); }

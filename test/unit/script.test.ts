@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -56,6 +57,34 @@ describe("command scripts (run by a real local sh)", () => {
     assert.ok(!fs.existsSync(log));
     await assert.rejects(shell.run(build(true)), (e: HostCommandError) => e.kind === "refused" && /no room left/.test(e.message));
     assert.deepStrictEqual(fs.readFileSync(log, "utf8").trim().split("\n"), ["undo-two", "undo-one"]);
+  });
+
+  it("after outliveClient, a client that goes away mid-script leaves nothing behind: the undo steps run", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gone-"));
+    const made = path.join(dir, "made");
+    /** Runs the script as the SSH layer does, and closes its channel (stdout, stderr) once the first step is done. */
+    const runThenVanish = (script: Script) => new Promise<void>((resolve) => {
+      const child = spawn("sh", ["-s"], { stdio: ["pipe", "pipe", "pipe"] });
+      const watch = setInterval(() => {
+        if (!fs.existsSync(made)) return;
+        clearInterval(watch);
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, 20);
+      child.on("close", () => resolve());
+      child.stdin.end(script.text());
+    });
+    const build = (outlive: boolean) => {
+      const s = new Script("vanishing client");
+      if (outlive) s.outliveClient();
+      return s.run("make", ["touch", made]).undo(["rm", "-f", made]).code("wait", sh`sleep 1`).run("later", ["true"]);
+    };
+    await runThenVanish(build(false));
+    assert.ok(fs.existsSync(made), "without it, the broken channel kills the shell before its undo");
+    fs.rmSync(made);
+    await runThenVanish(build(true));
+    assert.ok(!fs.existsSync(made), "with it, the failed write ends the script through its undo");
+    fs.rmSync(dir, { recursive: true });
   });
 
   it("serializes two scripts holding the same VG lock, and a timed-out wait names the holder", async () => {

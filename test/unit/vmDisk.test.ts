@@ -1,11 +1,9 @@
 // VmDisk without a host: every check failure goes through the dynamic-provider glue with a host resolver that
 // throws (so no host is contacted), and the scripts the kind builds are read off a fake HostSession.
 import * as assert from "assert";
-import { HostCommandError, quoteArgv, Script, ScriptResult } from "../../provider/command";
+import { HostCommandError } from "../../provider/command";
 import { dynamicProvider, UNKNOWN } from "../../provider/dynamic/provider";
-import { HostSession } from "../../provider/resource";
 import { vmDisk, VmDiskInputs, VmDiskOutputs } from "../../provider/resources/vmDisk";
-import { Capabilities } from "../../provider/ssh";
 import { CONNECTION as connection, noHost } from "../support/noHost";
 import { EXTENT, FakeHost, lvmSections, MEASURE_32MIB, MEASURE_64MIB, qcow2Info, runs, stepAt } from "../support/fakeHost";
 
