@@ -5,12 +5,14 @@ import { diskExport } from "./resources/diskExport";
 import { volumeGroup } from "./resources/volumeGroup";
 import { vmDisk } from "./resources/vmDisk";
 import { snapshot } from "./resources/snapshot";
+import { rollback } from "./resources/rollback";
 
 /** Every resource kind, by its Pulumi type name. */
 export const kinds = {
   VolumeGroup: volumeGroup,
   VmDisk: vmDisk,
   Snapshot: snapshot,
+  Rollback: rollback,
   DiskExport: diskExport,
 } as const;
 export type KindName = keyof typeof kinds;
@@ -31,5 +33,6 @@ export function providerFor(type: string): pulumi.dynamic.ResourceProvider {
 
 export { VolumeGroupInputs, VolumeGroupOutputs } from "./resources/volumeGroup";
 export { SnapshotInputs, SnapshotOutputs } from "./resources/snapshot";
+export { RollbackInputs, RollbackOutputs } from "./resources/rollback";
 export { DiskExportInputs, DiskExportOutputs } from "./resources/diskExport";
 export { ConnectionArgs, Connection, connectionTarget, hostFor, poolStats, closeAll } from "./ssh";

@@ -7,8 +7,9 @@ export interface DiskExportArgs {
   /** The disk's volume group, usually `disk.volumeGroup` of a VmDisk. */
   volumeGroup: pulumi.Input<string>;
   /**
-   * The disk's LV name, usually `disk.name` of a VmDisk. Its format is read from the name: `.qcow2` names hold qcow2,
-   * anything else raw (a raw disk is never probed: its guest may have written a qcow2 header).
+   * The disk's LV name, usually `disk.name` of a VmDisk. Its format is the one VmDisk recorded, else read from the
+   * name: `.qcow2` names hold qcow2, anything else raw (a raw disk is never probed: its guest may have written a
+   * qcow2 header).
    */
   disk: pulumi.Input<string>;
   /**

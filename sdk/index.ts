@@ -1,5 +1,7 @@
 export { ConnectionArgs } from "./connection";
 export { VolumeGroup, VolumeGroupArgs, PhysicalVolume } from "./volumeGroup";
 export { VmDisk, VmDiskArgs, Qcow2Args, DiskSourceArgs } from "./vmDisk";
-export { Snapshot, SnapshotArgs, QuiesceArgs, snapshotChain } from "./snapshot";
+export { QuiesceArgs } from "./quiesce";
+export { Snapshot, SnapshotArgs, snapshotChain } from "./snapshot";
+export { Rollback, RollbackArgs } from "./rollback";
 export { DiskExport, DiskExportArgs } from "./diskExport";

@@ -1,14 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectionArgs } from "./connection";
+import { QuiesceArgs } from "./quiesce";
 import { registration } from "./register";
-
-/** Commands run on the host right before and right after the snapshot is taken, as argument lists. */
-export interface QuiesceArgs {
-  /** e.g. [["virsh", "domfsfreeze", "vm1"]]. A failing one aborts with nothing taken. */
-  before?: pulumi.Input<pulumi.Input<string>[][]>;
-  /** e.g. [["virsh", "domfsthaw", "vm1"]]. Run also when taking the snapshot failed. */
-  after?: pulumi.Input<pulumi.Input<string>[][]>;
-}
 
 export interface SnapshotArgs {
   connection: pulumi.Input<ConnectionArgs>;

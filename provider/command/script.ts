@@ -131,6 +131,16 @@ export class Script {
     return this;
   }
 
+  /**
+   * The point of no return: the undo steps registered so far are dropped, as a step after this one has changed
+   * what they would undo (e.g. removed an LV they would restore from). A failure from here on is finished by the
+   * next run, from a journal the script wrote before this point.
+   */
+  forgetUndos(): this {
+    this.body.push("__undos=''");
+    return this;
+  }
+
   finally(argv: Argv): this {
     const fn = `__final_${++this.finalCount}`;
     this.body.push(`${fn}() { ${quoteArgv(argv)}; }`, `__finals="$__finals ${fn}"`);

@@ -1,8 +1,10 @@
 import { Script, sh } from "../command";
 import { LvRow } from "../lvm/report";
-import { ChainImage, ChainRead, Qcow2Options, qcow2OptionString } from "../qemu";
+import { ChainImage, ChainRead, Qcow2Options, qcow2OptionString, readImageChain } from "../qemu";
+import { HostSession } from "../resource";
 import { ACTIVATE_ALL, REQUIRE_CLOSED, WAIT_FOR_DEVICE } from "./hostChecks";
 import { absorbsTag, DELETING_TAG, heirOf } from "./journal";
+import { chainSnapshotPrefix } from "./naming";
 
 /**
  * Proxmox VE 9's qcow2 volume chains on thick LVs. A snapshot renames the disk's LV to the snapshot's name and puts
@@ -45,6 +47,12 @@ export function chainFrom(vg: string, disk: string, read: ChainRead): Chain {
     return { lvName: image.filename.slice(`/dev/${vg}/`.length), image };
   });
   return { vg, disk, links };
+}
+
+/** The disk's chain as the host has it now (activating its LVs if needed); undefined when the disk is gone. */
+export async function readChain(host: HostSession, vg: string, disk: string): Promise<Chain | undefined> {
+  const read = await readImageChain(host, vg, disk, chainSnapshotPrefix(disk));
+  return read && chainFrom(vg, disk, read);
 }
 
 /** Where a snapshot LV stands in a chain: its index, the newer image reading through it, and the older one. */
@@ -101,6 +109,11 @@ const REQUIRE_BACKING = sh`if ! qemu-img info --output=json -U -f qcow2 "$dev" 2
   __fail "the volume chain changed since it was read: $dev is no longer backed by $backing; run pulumi refresh and try again"
 fi`;
 
+/** Adds a check, run under the lock, that the image on `lv` is still backed by `backing`. */
+export function requireBacking(script: Script, vg: string, lv: string, backing: string): Script {
+  return script.code("check the chain is as read", REQUIRE_BACKING, { dev: `/dev/${vg}/${lv}`, backing });
+}
+
 /** Every LV of the chain that the steps touch must have a device. */
 export function activateLinks(script: Script, vg: string, lvNames: readonly string[]): Script {
   return script.code("activate the chain", ACTIVATE_ALL, { vg }, lvNames);
@@ -124,8 +137,8 @@ export function requireDiskClosed(script: Script, vg: string, disk: string, what
 export function removeByRebase(script: Script, chain: Chain, snapshot: string, child: string, parent: string): Script {
   const vg = chain.vg;
   const dev = `/dev/${vg}/${child}`;
+  requireBacking(script, vg, child, snapshot);
   return script
-    .code("check the chain is as read", REQUIRE_BACKING, { dev, backing: snapshot })
     .run("journal the deletion", ["lvchange", "--addtag", DELETING_TAG, "--", `${vg}/${snapshot}`])
     .run("qemu-img rebase the child onto the parent", ["qemu-img", "rebase", "-q", "-f", "qcow2", "-F", "qcow2", "-b", parent, dev])
     .run("remove the snapshot's LV", ["lvremove", "--yes", "--", `${vg}/${snapshot}`]);
@@ -151,7 +164,7 @@ export function removeByCommit(script: Script, chain: Chain, snapshot: LvRow, ch
   const snapDev = `/dev/${vg}/${snapshot.name}`;
   const addTags = [absorbsTag(child.name), ...child.tags.filter((t) => !snapshot.tags.includes(t))];
   const delTags = snapshot.tags.filter((t) => !child.tags.includes(t) && t !== absorbsTag(child.name));
-  script.code("check the chain is as read", REQUIRE_BACKING, { dev: childDev, backing: snapshot.name })
+  requireBacking(script, vg, child.name, snapshot.name)
     .run("journal the merge", ["lvchange", ...addTags.flatMap((t) => ["--addtag", t]),
       ...delTags.flatMap((t) => ["--deltag", t]), "--", `${vg}/${snapshot.name}`]);
   if (grow) {

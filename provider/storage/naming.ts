@@ -1,4 +1,6 @@
-import { RESERVED_TAG_PREFIX } from "../validate/names";
+import { RESERVED_SNAPSHOT_PREFIX, RESERVED_TAG_PREFIX } from "../validate/names";
+
+export { RESERVED_SNAPSHOT_PREFIX };
 
 /**
  * How VM disks, snapshots and temporary objects are named and marked on a host: one place, so every kind (and
@@ -57,14 +59,13 @@ export function chainSnapshotId(lvName: string, disk: string): string | undefine
   return disk.endsWith(".qcow2") ? rest.slice(0, -".qcow2".length) : rest;
 }
 
-/** Snapshot names starting with this are reserved for the project's own temporary snapshots. */
-export const RESERVED_SNAPSHOT_PREFIX = "pulumi-lvm-";
-
 /** A temporary snapshot of `disk` made by an operation (`purpose`, e.g. "export") and removed when it ends. */
 export function temporarySnapshotLvName(disk: string, purpose: string): string {
   return `snap_${disk}_${RESERVED_SNAPSHOT_PREFIX}${purpose}`;
 }
 
+/** The LV a chain rollback builds the disk's fresh overlay in, before it takes the disk's name. */
+export const replacementLvName = (disk: string) => `${RESERVED_SNAPSHOT_PREFIX}new_${disk}`;
 
 /** Records a VM disk's format on its LV (VmDisk writes it at creation), so nothing has to probe a guest's disk. */
 export const formatTag = (format: string) => `${TAG_PREFIX}format=${format}`;

@@ -41,6 +41,15 @@ export const LvName = nameSchema("logical volume", lvNameProblem);
 
 /** The start of every tag pulumi-lvm writes itself (storage/naming.ts). */
 export const RESERVED_TAG_PREFIX = "pulumi-lvm/";
+/** Snapshot names starting with this are reserved for the project's own temporary snapshots. */
+export const RESERVED_SNAPSHOT_PREFIX = "pulumi-lvm-";
+
+/** A snapshot's name (its id, e.g. "golden"): LVM's name characters, as it becomes part of an LV name. */
+export const SnapshotName = z.string()
+  .min(1, "snapshot name must not be empty")
+  .regex(/^[A-Za-z0-9+_.-]*$/, "snapshot name may contain only letters, digits and + _ . -")
+  .refine((n) => !n.startsWith("-"), "snapshot name must not start with '-'")
+  .refine((n) => !n.startsWith(RESERVED_SNAPSHOT_PREFIX), `snapshot names starting with ${RESERVED_SNAPSHOT_PREFIX} are reserved for pulumi-lvm's temporary snapshots`);
 
 // LVM tags: [A-Za-z0-9_+.-/=!:&#], at most 1024 characters, and not starting with '-'.
 export const Tag = z.string()

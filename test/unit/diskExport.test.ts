@@ -50,7 +50,7 @@ describe("DiskExport check (no host contacted)", () => {
     ["a disk name reserved by LVM", { disk: "snapshot-1" }, /^disk: logical volume name must not start with 'snapshot'/],
     ["a disk name too long for its temporary snapshot", { disk: "d".repeat(110) }, /^disk: the disk's temporary snapshot name would be invalid: .*at most 127 characters/],
     ["a snapshot name with a space", { snapshot: "my snap" }, /^snapshot: snapshot name may contain only letters/],
-    ["a snapshot name of pulumi-lvm's own", { snapshot: "pulumi-lvm-export-1" }, /^snapshot: snapshot names starting with pulumi-lvm- are pulumi-lvm's temporary snapshots/],
+    ["a snapshot name of pulumi-lvm's own", { snapshot: "pulumi-lvm-export-1" }, /^snapshot: snapshot names starting with pulumi-lvm- are reserved for pulumi-lvm's temporary snapshots/],
     ["triggers that are not an array", { triggers: "run-1" }, /^triggers: triggers must be an array of JSON values/],
     ["a misspelt field", { compres: true }, /^\(inputs\): Unrecognized key: "compres"/],
     ["a connection without a host", { connection: { ...connection, host: undefined } }, /^connection\.host: host is required/],

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ConnectionSchema } from "../../ssh";
-import { RESERVED_SNAPSHOT_PREFIX, temporarySnapshotLvName } from "../../storage/naming";
-import { LvName, lvNameProblem, SizeOrPercent, VgName } from "../../validate";
+import { temporarySnapshotLvName } from "../../storage/naming";
+import { LvName, lvNameProblem, SizeOrPercent, SnapshotName, VgName } from "../../validate";
 
 /** What a job id looks like (8 hex digits): part of the temporary snapshot's LV name and the partial file's name. */
 export const JOB_ID_LENGTH = 8;
@@ -35,14 +35,6 @@ function pathProblem(path: string): string | undefined {
   }
   return undefined;
 }
-
-const SnapshotName = z.string().superRefine((name, ctx) => {
-  const problem = lvNameProblem(name);
-  if (problem) ctx.addIssue({ code: "custom", message: `snapshot name ${problem}` });
-  else if (name.startsWith(RESERVED_SNAPSHOT_PREFIX)) {
-    ctx.addIssue({ code: "custom", message: `snapshot names starting with ${RESERVED_SNAPSHOT_PREFIX} are pulumi-lvm's temporary snapshots` });
-  }
-});
 
 /**
  * Kept as written ("10%", "64MiB", bytes) rather than transformed: inputs are validated again from the state on every

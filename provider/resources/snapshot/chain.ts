@@ -4,7 +4,7 @@ import { LvRow, parseLvs, reportArgv } from "../../lvm/report";
 import { measureArgv, parseMeasure, readImageChain } from "../../qemu";
 import { HostSession } from "../../resource";
 import {
-  activateLinks, addOverlay, BrokenChainError, Chain, chainFrom, lvOrHeir, finishAbsorb, overlayOptions, positionOf,
+  activateLinks, addOverlay, BrokenChainError, Chain, chainFrom, readChain, lvOrHeir, finishAbsorb, overlayOptions, positionOf,
   removeByCommit, removeByRebase, requireDiskClosed,
 } from "../../storage/chain";
 import { CHECK_FREE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
@@ -12,14 +12,9 @@ import { absorbsTag, describePending, heirOf, pendingOf } from "../../storage/jo
 import { chainSnapshotPrefix } from "../../storage/naming";
 import { formatBytes, roundUpToExtent } from "../../validate";
 import { LOCK_TIMEOUT_SECONDS, refusal } from "../common";
-import { Found, label, withQuiesce } from "./common";
+import { withQuiesce } from "../quiesce";
+import { Found, label } from "./common";
 import { SnapshotInputs, SnapshotOutputs } from "./inputs";
-
-/** The disk's chain as the host has it now (activating its LVs if needed). */
-export async function readChain(host: HostSession, vg: string, disk: string): Promise<Chain | undefined> {
-  const read = await readImageChain(host, vg, disk, chainSnapshotPrefix(disk));
-  return read && chainFrom(vg, disk, read);
-}
 
 /**
  * Proxmox VE 9's snapshot-as-volume-chain: in one locked host operation, rename the disk's LV to the snapshot's
@@ -50,7 +45,7 @@ export async function createChain(host: HostSession, inputs: SnapshotInputs, fou
   requireDiskClosed(script, vg, inputs.disk, `stop what uses it before taking a chain snapshot, or use method: "thick"`)
     .code("check the snapshot's name is free", REQUIRE_NEW_LV, { vg, lv: lvName, exists_hint: "" })
     .code("check free space", CHECK_FREE, { ...disk, ...formatFreeVars(lvBytes, formatBytes(lvBytes), `the new overlay of ${inputs.disk}`) });
-  withQuiesce(script, inputs, () => {
+  withQuiesce(script, inputs.quiesce, () => {
     script.run("rename the disk's LV to the snapshot's name", ["lvrename", "--", vg, inputs.disk, lvName])
       .undo(["lvrename", "--", vg, lvName, inputs.disk]);
     addOverlay(script, {
@@ -81,6 +76,9 @@ export async function readChainSnapshot(host: HostSession, olds: SnapshotOutputs
   const { lv } = found;
   const pending = pendingOf(lv);
   if (pending) return { ...olds, sizeBytes: lv.sizeBytes, pending: describePending(vg, pending) };
+  // The disk's name is free for a moment while an interrupted rollback's fresh overlay waits to take it.
+  const diskHeir = lvm.lvs.some((l) => l.vg === vg && l.name === olds.disk) ? undefined : heirOf(lvm.lvs, vg, olds.disk);
+  if (diskHeir) return { ...olds, sizeBytes: lv.sizeBytes, pending: describePending(vg, pendingOf(diskHeir)!) };
   let chain: Chain | undefined;
   try {
     chain = read && chainFrom(vg, olds.disk, read);

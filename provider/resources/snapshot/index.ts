@@ -2,6 +2,7 @@ import { readHostLvm } from "../../lvm/hostState";
 import { HostSession, ResourceKind } from "../../resource";
 import { requireTool } from "../../ssh";
 import { diskFormatOf, findSnapshot, snapshotLvName } from "../../storage";
+import { describePending, pendingOf, retakerOf } from "../../storage/journal";
 import { refusal, resourceId } from "../common";
 import { createChain, deleteChain, readChainSnapshot } from "./chain";
 import { Found, label } from "./common";
@@ -41,8 +42,12 @@ export const snapshot: ResourceKind<SnapshotInputs, SnapshotOutputs> = {
 
   async read(host, olds) {
     if (olds.method === "chain") return readChainSnapshot(host, olds);
-    const lv = (await readHostLvm(host)).lvs.find((l) => l.vg === olds.volumeGroup && l.name === olds.lvName);
-    return lv ? describeThick(olds, lv, olds.createdAt) : undefined;
+    const { lvs } = await readHostLvm(host);
+    const lv = lvs.find((l) => l.vg === olds.volumeGroup && l.name === olds.lvName);
+    if (lv) return describeThick(olds, lv, olds.createdAt);
+    // A rollback merged it into the disk and was cut off before taking it again: the next up of the Rollback does.
+    const retaker = retakerOf(lvs, olds.volumeGroup, olds.lvName);
+    return retaker ? { ...olds, pending: describePending(olds.volumeGroup, pendingOf(retaker)!) } : undefined;
   },
 
   async update(host, olds) {

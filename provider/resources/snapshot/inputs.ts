@@ -1,24 +1,8 @@
 import { z } from "zod";
 import { ConnectionSchema } from "../../ssh";
-import { RESERVED_SNAPSHOT_PREFIX, snapshotLvName } from "../../storage/naming";
-import { LvName, lvNameProblem, SizeOrPercent, VgName } from "../../validate";
-
-/** A command run on the host as an argument list (never a shell string), e.g. ["virsh", "domfsfreeze", "vm1"]. */
-const Hook = z.array(z.string().refine((a) => !a.includes("\0"), "an argument must not contain a NUL byte"))
-  .min(1, "a hook is an argument list: the program, then its arguments")
-  .refine((argv) => argv[0] !== "", "a hook's program must not be empty");
-
-const Quiesce = z.strictObject({
-  before: z.array(Hook).default([]),
-  after: z.array(Hook).default([]),
-});
-
-/** A snapshot's name (its id): LVM's name characters, so it can be part of an LV name. */
-const SnapshotName = z.string()
-  .min(1, "snapshot name must not be empty")
-  .regex(/^[A-Za-z0-9+_.-]*$/, "snapshot name may contain only letters, digits and + _ . -")
-  .refine((n) => !n.startsWith("-"), "snapshot name must not start with '-'")
-  .refine((n) => !n.startsWith(RESERVED_SNAPSHOT_PREFIX), `snapshot names starting with ${RESERVED_SNAPSHOT_PREFIX} are reserved for pulumi-lvm's temporary snapshots`);
+import { Quiesce } from "../quiesce";
+import { snapshotLvName } from "../../storage/naming";
+import { LvName, lvNameProblem, SizeOrPercent, SnapshotName, VgName } from "../../validate";
 
 export const METHODS = ["auto", "chain", "thick"] as const;
 

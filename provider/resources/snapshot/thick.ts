@@ -5,7 +5,8 @@ import { CHECK_FREE, EXIT_IF_GONE, formatFreeVars, REQUIRE_NEW_LV } from "../../
 import { snapshotTag } from "../../storage/naming";
 import { formatBytes, resolveSize } from "../../validate";
 import { LOCK_TIMEOUT_SECONDS } from "../common";
-import { Found, label, withQuiesce } from "./common";
+import { withQuiesce } from "../quiesce";
+import { Found, label } from "./common";
 import { SnapshotInputs, SnapshotOutputs } from "./inputs";
 
 /** The seed's default: a COW area of 10% of the origin, for a snapshot that lives while a copy is made. */
@@ -23,7 +24,7 @@ export async function createThick(host: HostSession, inputs: SnapshotInputs, fou
     .lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS)
     .code("check the snapshot's name is free", REQUIRE_NEW_LV, { ...vars, exists_hint: "" })
     .code("check free space", CHECK_FREE, { ...vars, ...formatFreeVars(bytes, formatBytes(bytes), `snapshot ${lvName}`) });
-  withQuiesce(script, inputs, () => script
+  withQuiesce(script, inputs.quiesce, () => script
     .run("lvcreate --snapshot", ["lvcreate", "--yes", "--snapshot", "-L", `${bytes}b`, "-n", lvName,
       "--addtag", snapshotTag(inputs.name), "--", `${inputs.volumeGroup}/${inputs.disk}`]));
   script.capture("lvs", reportArgv("lv", `vg_name=${inputs.volumeGroup}`));
@@ -32,9 +33,10 @@ export async function createThick(host: HostSession, inputs: SnapshotInputs, fou
   return describeThick(inputs, lv, new Date().toISOString());
 }
 
-export function describeThick(inputs: SnapshotInputs, lv: LvRow, createdAt: string): SnapshotOutputs {
+export function describeThick(inputs: SnapshotInputs | SnapshotOutputs, lv: LvRow, createdAt: string): SnapshotOutputs {
+  const { pending: _, ...rest } = inputs as SnapshotOutputs;
   return {
-    ...inputs,
+    ...rest,
     method: "thick",
     lvName: lv.name,
     createdAt,

@@ -1,0 +1,34 @@
+import { z } from "zod";
+import { ConnectionSchema } from "../../ssh";
+import { replacementLvName } from "../../storage/naming";
+import { LvName, lvNameProblem, SnapshotName, VgName } from "../../validate";
+import { Quiesce } from "../quiesce";
+
+export const RollbackInputs = z.strictObject({
+  connection: ConnectionSchema,
+  volumeGroup: VgName,
+  /** The disk's LV name (a VmDisk's `name`). */
+  disk: LvName,
+  /** The Snapshot's `name` (its id, e.g. "golden"). */
+  snapshot: SnapshotName,
+  /** Any change rolls back again (replace), e.g. a CI run number. */
+  triggers: z.array(z.json(), { error: "triggers must be an array of JSON values" }).optional(),
+  quiesce: Quiesce.optional(),
+}).superRefine((x, ctx) => {
+  if (lvNameProblem(x.disk) === undefined) {
+    const problem = lvNameProblem(replacementLvName(x.disk));
+    if (problem) ctx.addIssue({ code: "custom", path: ["disk"], message: `the LV a rollback builds the disk's new overlay in would be invalid: logical volume name ${problem}; use a shorter disk name` });
+  }
+});
+export type RollbackInputs = z.infer<typeof RollbackInputs>;
+
+export interface RollbackOutputs extends RollbackInputs {
+  /** How the snapshot was restored: chain (a fresh overlay) or thick (lvconvert --merge, then re-taken). */
+  method: "chain" | "thick";
+  /** The snapshot's LV. */
+  snapshotLvName: string;
+  /** When the disk's content was returned to the snapshot's, UTC. */
+  rolledBackAt: string;
+}
+
+export const label = (r: Pick<RollbackInputs, "volumeGroup" | "disk" | "snapshot">) => `${r.volumeGroup}/${r.disk}@${r.snapshot}`;
