@@ -26,10 +26,10 @@ describe("the examples through the engine (e2e)", function () {
   before(async () => {
     h = await useTestHost();
     devices = [h.disks[0], h.disks[1]];
-    await scrubDisks(h, devices, ["vmdata", "vmstore"]);
+    await scrubDisks(h, devices, ["vmdata", "vmstore", "ci"]);
   });
   after(async () => {
-    if (h) await scrubDisks(h, devices, ["vmdata", "vmstore"]);
+    if (h) await scrubDisks(h, devices, ["vmdata", "vmstore", "ci"]);
     for (const dir of workDirs) fs.rmSync(dir, { recursive: true, force: true });
     process.stderr.write(`      [examples timings] ${timings.join("; ")}\n`);
   });
@@ -144,5 +144,35 @@ describe("the examples through the engine (e2e)", function () {
     assert.strictEqual(overflowed.valid, false, `120 MiB overflow a 104 MiB area: ${JSON.stringify(overflowed)}`);
 
     await destroyToBlank(e, "vmstore");
+  });
+
+  it("ci-snapshots: each new run id exports the last run's disk, then restores the golden state", async () => {
+    const e = example("ci-snapshots");
+    e.engine.config["ci-snapshots:runId"] = "1";
+    e.engine.config["ci-snapshots:diskSize"] = "64MiB"; // the export of every run is what takes the time
+    const disk = "/dev/ci/vm-900-disk-0.qcow2";
+    const exportFile = "/var/tmp/vm-900-last-run.qcow2";
+    const sum = async (image: string, format = "qcow2") => (await h.exec(`qemu-img convert -U -f ${format} -O raw ${image} /root/ci.raw && sha256sum /root/ci.raw | cut -c1-64; rm -f /root/ci.raw`)).trim();
+    await h.exec(`rm -f ${exportFile} ${exportFile}.pulumi-lvm.json`);
+    await upAndSettle(e);
+    assert.deepStrictEqual(await lvNames("ci"), ["snap_vm-900-disk-0_golden.qcow2", "vm-900-disk-0.qcow2"]);
+    const golden = await sum("/dev/ci/snap_vm-900-disk-0_golden.qcow2");
+
+    for (const run of ["2", "3"]) {
+      // The run's tests write to the disk.
+      await h.exec(`qemu-io -f qcow2 -c 'write -P 0x${run}${run} 0 4M' -c 'write -P 0x5a 40M 1M' ${disk} >/dev/null`);
+      const leftByRun = await sum(disk);
+      assert.notStrictEqual(leftByRun, golden);
+      e.engine.config["ci-snapshots:runId"] = run;
+      const up = mustSucceed(await e.timed(`up run ${run}`, () => e.engine.up(e.program)));
+      assert.deepStrictEqual(changes(up).map((s) => s.name).filter((n) => n !== "ci-snapshots-test").sort(), ["last-run", "restore-golden"]);
+      assert.strictEqual(await sum(disk), golden, `run ${run} starts from the golden state`);
+      assert.strictEqual(await sum(exportFile), leftByRun, "the export holds what the previous run left");
+      assert.strictEqual((revealProps(up.outputs).lastRunExport as { sha256: string }).sha256, leftByRun, "sha256 is the checksum of the raw content");
+      assert.deepStrictEqual(await lvNames("ci"), ["snap_vm-900-disk-0_golden.qcow2", "vm-900-disk-0.qcow2"], "no temporary LV left");
+    }
+    assert.deepStrictEqual(changes(mustSucceed(await e.engine.preview(e.program))), [], "the same run id changes nothing");
+    await destroyToBlank(e, "ci");
+    assert.strictEqual((await h.exec(`ls ${exportFile}* 2>/dev/null || true`)).trim(), "", "destroy deletes the export file");
   });
 });
