@@ -153,7 +153,11 @@ export class Script {
     return this;
   }
 
-  /** Holds /run/lock/pulumi-lvm/<vg>.lock (flock) from here to the end of the script. */
+  /**
+   * Holds /run/lock/pulumi-lvm/<vg>.lock (flock) from here to the end of the script. A locked script changes the
+   * host, so from here it also outlives its client (see outliveClient): a lost connection ends it through its undo
+   * steps, never in the middle of one.
+   */
   lock(vg: string, timeoutSeconds: number): this {
     if (this.locked) throw new Error("a script takes one lock");
     if (!/^[A-Za-z0-9+_.-]+$/.test(vg) || vg.startsWith("-") || vg === "." || vg === "..") {
@@ -168,7 +172,7 @@ export class Script {
       lock_what: this.operation,
       lock_exit: String(EXIT.lockTimeout),
     });
-    return this;
+    return this.outliveClient();
   }
 
   /** The whole script text. */

@@ -10,7 +10,8 @@ import {
 import { Failure, HostSession, ResourceKind } from "../resource";
 import { Capabilities, ConnectionSchema, requireTool } from "../ssh";
 import { formatBytes, isPowerOfTwo, LvName, PositiveSize, roundUpToExtent, Size, Tags, VgName } from "../validate";
-import { ACTIVATE, CHECK_FREE, EXIT_IF_GONE, REQUIRE_CLOSED, REQUIRE_NEW_LV, WAIT_FOR_DEVICE } from "../storage/hostChecks";
+import { ACTIVATE, CHECK_FREE, EXIT_IF_GONE, REMOVE_IF_TAGGED, REQUIRE_CLOSED, REQUIRE_NEW_LV, WAIT_FOR_DEVICE } from "../storage/hostChecks";
+import { CREATING_TAG } from "../storage/journal";
 import { chainSnapshotPrefix, formatTag, userTags } from "../storage/naming";
 import { lvOrHeir } from "../storage/chain";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
@@ -121,7 +122,8 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
     const caps = await capabilitiesFor(host, inputs);
     const qcow2 = inputs.format === "qcow2" ? qcow2OptionsFor(inputs, caps) : undefined;
     const found = await inspect(host, inputs, qcow2, inputs.adopt ? { probe: true } : undefined);
-    if (found.lv) {
+    const unfinished = found.lv?.tags.includes(CREATING_TAG) ?? false;
+    if (found.lv && !unfinished) {
       if (!inputs.adopt) throw refusal(host, `create disk ${label(inputs)}`, `logical volume ${label(inputs)} already exists; set adopt: true to take it over`);
       return adopt(host, inputs, found);
     }
@@ -130,13 +132,14 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
     }
 
     const vars = diskVars(inputs);
-    const script = new Script(`create disk ${label(inputs)}`)
-      .lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS)
+    const script = new Script(`create disk ${label(inputs)}`).lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS);
+    if (unfinished) script.code("remove what a create cut off left", REMOVE_IF_TAGGED, { ...vars, tag: CREATING_TAG });
+    script
       .code("check the name is free", REQUIRE_NEW_LV, { ...vars, exists_hint: "; set adopt: true to take it over" })
       .code("check free space", CHECK_FREE, { ...vars, ...freeSpaceVars(found.lvBytes, `disk ${inputs.name}`) })
       // -Wy -Zy: a new disk must not show a former LV's signatures (an old PV label, a qcow2 header) to the host.
       .run("lvcreate", ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${found.lvBytes}b`, "-n", inputs.name,
-        ...[...inputs.tags, formatTag(inputs.format)].flatMap((t) => ["--addtag", t]), "--", inputs.volumeGroup])
+        ...[...inputs.tags, formatTag(inputs.format), CREATING_TAG].flatMap((t) => ["--addtag", t]), "--", inputs.volumeGroup])
       .undo(["lvremove", "--yes", "--", `${inputs.volumeGroup}/${inputs.name}`])
       .code("wait for the device", WAIT_FOR_DEVICE, vars);
     if (qcow2) {
@@ -148,6 +151,7 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
       script.run("qemu-img convert", ["qemu-img", "convert", "-n", "-f", found.source.format, "-O", inputs.format,
         inputs.source.path, vars.dev]);
     }
+    script.run("finish the create", ["lvchange", "--deltag", CREATING_TAG, "--", label(inputs)]);
     return outputsFrom(inputs, (await host.run(withState(script, inputs))).sections);
   },
 

@@ -10,6 +10,11 @@ export const REQUIRE_NEW_LV = sh`if lvs -- "$vg/$lv" >/dev/null 2>&1; then
   __fail "logical volume $vg/$lv already exists$exists_hint"
 fi`;
 
+/** Removes $vg/$lv if it still carries the tag $tag (checked under the lock, as the plan was read before it). */
+export const REMOVE_IF_TAGGED = sh`if lvs --noheadings -o lv_tags -- "$vg/$lv" 2>/dev/null | tr -d ' ' | tr ',' '\\n' | grep -qxF -- "$tag"; then
+  lvremove --yes -- "$vg/$lv" >&2
+fi`;
+
 /** Refuses before anything is allocated when the VG has less than $need bytes free ($what says for what). */
 export const CHECK_FREE = sh`free=$(vgs --noheadings --units b --nosuffix -o vg_free -- "$vg" 2>/dev/null | tr -d ' ')
 [ -n "$free" ] || __fail "volume group $vg does not exist on this host"

@@ -12,6 +12,12 @@ import { TAG_PREFIX } from "./naming";
 export const absorbsTag = (child: string) => `${TAG_PREFIX}absorbs=${child}`;
 /** On a chain snapshot being removed, once its child is (being) rebased past it. */
 export const DELETING_TAG = `${TAG_PREFIX}deleting`;
+/**
+ * On a disk LV from the `lvcreate` that makes it (the same command, so atomically) until the last step of its
+ * create: an LV still carrying it is a create that was cut off (a lost connection, a killed client, a power loss),
+ * holding no data of anyone's; the next create of the same disk removes it and starts again.
+ */
+export const CREATING_TAG = `${TAG_PREFIX}creating`;
 /** On the fresh overlay a chain rollback made, which takes the name of the disk's old overlay once that is removed. */
 export const replacesTag = (disk: string) => `${TAG_PREFIX}replaces=${disk}`;
 /**

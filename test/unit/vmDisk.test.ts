@@ -132,7 +132,8 @@ describe("VmDisk create (fake host)", () => {
 
     const create = host.text(1);
     // 34209792 bytes fully allocated, rounded up to 4 MiB extents: 36 MiB.
-    assert.ok(runs(create, ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${36 * MiB}b`, "-n", "vm-100-disk-0.qcow2", "--addtag", "pve", "--addtag", "pulumi-lvm/format=qcow2", "--", "data"]), create);
+    assert.ok(runs(create, ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${36 * MiB}b`, "-n", "vm-100-disk-0.qcow2", "--addtag", "pve", "--addtag", "pulumi-lvm/format=qcow2", "--addtag", "pulumi-lvm/creating", "--", "data"]), create);
+    assert.ok(runs(create, ["lvchange", "--deltag", "pulumi-lvm/creating", "--", "data/vm-100-disk-0.qcow2"]), "the last step closes the journal entry");
     assert.ok(runs(create, ["lvremove", "--yes", "--", "data/vm-100-disk-0.qcow2"]), "the LV is removed if a later step fails");
     assert.ok(runs(create, ["qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=131072,extended_l2=on,preallocation=metadata",
       "/dev/data/vm-100-disk-0.qcow2", String(32 * MiB)]), create);
@@ -192,7 +193,7 @@ describe("VmDisk create (fake host)", () => {
     ]);
     const out = await vmDisk.create(host, await inputs({ name: "vm-100-disk-1", format: "raw", size: "18MiB" }));
     const create = host.text(1);
-    assert.ok(runs(create, ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${20 * MiB}b`, "-n", "vm-100-disk-1", "--addtag", "pulumi-lvm/format=raw", "--", "data"]), create);
+    assert.ok(runs(create, ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${20 * MiB}b`, "-n", "vm-100-disk-1", "--addtag", "pulumi-lvm/format=raw", "--addtag", "pulumi-lvm/creating", "--", "data"]), create);
     assert.ok(!create.includes("'qemu-img'") && !host.text(0).includes("'measure'"), "raw disks need no qemu-img");
     assert.strictEqual(out.lvSizeBytes, 20 * MiB);
     assert.strictEqual(out.virtualSizeBytes, 20 * MiB);
@@ -226,6 +227,16 @@ describe("VmDisk create (fake host)", () => {
     const taken = new FakeHost([{ ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]), measure: MEASURE_32MIB }]);
     await assert.rejects(vmDisk.create(taken, await inputs()), /logical volume data\/vm-100-disk-0.qcow2 already exists; set adopt: true to take it over/);
     assert.strictEqual(noVg.scripts.length + taken.scripts.length, 2);
+  });
+
+  it("a create cut off earlier (its LV still tagged creating) is removed under the lock and made again", async () => {
+    const cut = { name: "vm-100-disk-0.qcow2", size: 36 * MiB, tags: ["pulumi-lvm/format=qcow2", "pulumi-lvm/creating"] };
+    const host = new FakeHost([{ ...lvmSections({ name: "data", free: 1000 * MiB }, [cut]), measure: MEASURE_32MIB },
+      { lvs: lvmSections({ name: "data", free: 0 }, [{ ...cut, tags: ["pulumi-lvm/format=qcow2"] }]).lvs, image: qcow2Info(32 * MiB) }]);
+    await vmDisk.create(host, await inputs());
+    const create = host.text(1);
+    assert.ok(stepAt(create, "remove what a create cut off left") < stepAt(create, "check the name is free"), create);
+    assert.ok(create.includes("tag='pulumi-lvm/creating'"), create);
   });
 
   it("adopts an existing LV whose format and size match, changing nothing on the host", async () => {

@@ -46,7 +46,7 @@ export async function rollbackChain(host: HostSession, inputs: RollbackInputs, v
   const lvBytes = roundUpToExtent(parseMeasure(sections.measure).fullyAllocatedBytes, vg.extentSizeBytes);
 
   const fresh = replacementLvName(inputs.disk);
-  const script = new Script(operation).lock(name, LOCK_TIMEOUT_SECONDS).outliveClient();
+  const script = new Script(operation).lock(name, LOCK_TIMEOUT_SECONDS);
   withQuiesce(script, inputs.quiesce, () => {
     requireDiskClosed(script, name, inputs.disk, "stop the VM first: a rollback replaces the disk's overlay under it");
     requireBacking(script, name, inputs.disk, snap.lvName);

@@ -33,7 +33,7 @@ export async function rollbackThick(host: HostSession, inputs: RollbackInputs, d
     throw refusal(host, operation, `${vg}/${snap.lvName} is being merged into ${vg}/${inputs.disk} already (an earlier merge LVM deferred or has not finished); let it finish, then run again`);
   }
   const closed = (lv: string, what: string) => ({ vg, lv, what });
-  const script = new Script(operation).lock(vg, LOCK_TIMEOUT_SECONDS).outliveClient();
+  const script = new Script(operation).lock(vg, LOCK_TIMEOUT_SECONDS);
   withQuiesce(script, inputs.quiesce, () => {
     script.code("activate the disk", ACTIVATE, { vg, lv: inputs.disk })
       .code("check the disk is not in use", REQUIRE_CLOSED, closed(inputs.disk, "stop the VM first: LVM merges a snapshot into an open disk only at its next activation"))
