@@ -1,0 +1,212 @@
+import * as assert from "assert";
+import { DiskExport, DiskExportArgs, Rollback, RollbackArgs, Snapshot, SnapshotArgs, VmDisk, VmDiskArgs } from "../../sdk";
+import { closeAll } from "../../provider/ssh";
+import { TestHost } from "../host/testHost";
+import { mustSucceed, stopwatch, testEngine } from "../support/engine";
+import { arm, disarm, FaultKind, installFaultWrappers, removeFaultWrappers } from "../support/faults";
+import { rootConnectionArgs, scrubDisks } from "../support/guest";
+import { useTestHost } from "../support/hooks";
+
+/**
+ * A fault at every step of every multi-step operation, in turn: for each operation, the N-th host command that
+ * changes something fails (or its SSH session is killed while it runs), for N = 1, 2, ... until the operation
+ * completes without reaching the fault. After each fault, the failed run's error must say what happened, and one
+ * normal `pulumi up` must converge: the declared LVs and no others (nothing temporary or orphaned), every disk and
+ * snapshot state checksum-identical to what it must be, and every qcow2 image clean.
+ */
+describe("faults at every step (e2e)", function () {
+  const VG = "faults";
+  const QCOW2 = "vm-601-disk-0.qcow2";
+  const RAW = "vm-602-disk-0";
+  const snapLv = (id: string) => `snap_vm-601-disk-0_${id}.qcow2`;
+  const EXPORT = "/var/tmp/pulumi-lvm-faults.raw";
+  const dev = (lv: string) => `/dev/${VG}/${lv}`;
+  let h: TestHost;
+  let pvs: string[];
+  const { engine } = testEngine("faults");
+  const { timings, timed } = stopwatch();
+  const report: string[] = [];
+
+  type Args<T> = Omit<T, "connection" | "volumeGroup">;
+  interface Stack {
+    disks?: Record<string, Args<VmDiskArgs>>;
+    snapshots?: Array<[string, Args<SnapshotArgs>]>;
+    rollbacks?: Array<[string, Args<RollbackArgs>]>;
+    exports?: Array<[string, Args<DiskExportArgs>]>;
+  }
+  const programOf = (s: Stack) => () => {
+    const connection = rootConnectionArgs(h);
+    const disks = Object.entries(s.disks ?? {}).map(([name, args]) => new VmDisk(name, { connection, volumeGroup: VG, ...args }));
+    const snaps: Snapshot[] = [];
+    for (const [name, args] of s.snapshots ?? []) {
+      snaps.push(new Snapshot(name, { connection, volumeGroup: VG, ...args }, { dependsOn: snaps.length ? [snaps[snaps.length - 1]] : disks }));
+    }
+    for (const [name, args] of s.rollbacks ?? []) new Rollback(name, { connection, volumeGroup: VG, ...args }, { dependsOn: [...disks, ...snaps] });
+    for (const [name, args] of s.exports ?? []) new DiskExport(name, { connection, volumeGroup: VG, ...args }, { dependsOn: [...disks, ...snaps] });
+  };
+  const failure = (r: { failures: { reason: string }[] }) => r.failures.map((f) => f.reason).join("\n");
+  const lvNames = async () => (await h.exec(`lvs --noheadings -o lv_name ${VG}`)).split("\n").map((l) => l.trim()).filter(Boolean).sort();
+  const sum = async (lv: string) =>
+    (await h.exec(`qemu-img convert -U -f ${lv.endsWith(".qcow2") ? "qcow2" : "raw"} -O raw ${dev(lv)} /root/f.raw && sha256sum /root/f.raw | cut -c1-64; rm -f /root/f.raw`)).trim();
+  const write = (lv: string, pattern: string, offset: string) => lv.endsWith(".qcow2")
+    ? h.exec(`qemu-io -f qcow2 -c 'write -P ${pattern} ${offset} 1M' ${dev(lv)} >/dev/null`)
+    : h.exec(`qemu-io -f raw -c 'write -P ${pattern} ${offset} 1M' ${dev(lv)} >/dev/null`);
+  const clean = async (lv: string) => assert.match(await h.exec(`qemu-img check -U ${dev(lv)} 2>&1`), /No errors were found/, `${lv} is clean`);
+
+  const qcow2 = { qcow2: { name: QCOW2, size: "32MiB", format: "qcow2" as const } };
+  const raw = { raw: { name: RAW, size: "32MiB" } };
+
+  /**
+   * One multi-step operation: `before` is the stack it starts from (restored before every attempt), `after` the
+   * stack that makes it happen, `prepare` runs on the host before each attempt, `expect` checks the converged host.
+   */
+  interface Operation {
+    name: string;
+    before: Stack;
+    after: (attempt: number) => Stack;
+    prepare?: () => Promise<void>;
+    lvs: string[];
+    expect: () => Promise<void>;
+    kinds: FaultKind[];
+  }
+
+  async function everyStep(op: Operation) {
+    for (const kind of op.kinds) {
+      for (let at = 1; ; at++) {
+        mustSucceed(await engine.up(programOf(op.before)));
+        await op.prepare?.();
+        await arm(h, at, kind);
+        const faulted = await engine.up(programOf(op.after(at)));
+        const calls = await disarm(h);
+        if (calls.length < at) {
+          mustSucceed(faulted);
+          report.push(`${op.name}: ${at - 1} steps, each ${kind === "fail" ? "failed" : "cut off"} in turn`);
+          break;
+        }
+        const step = calls[at - 1].replace(/^\d+ /, "");
+        assert.strictEqual(faulted.ok, false, `${op.name}: a ${kind} at step ${at} (${step}) must fail the run`);
+        const said = failure(faulted);
+        if (kind === "fail") assert.match(said, /injected failure/, `${op.name} step ${at}: the error shows the command's own failure`);
+        const converged = await engine.up(programOf(op.after(at)));
+        assert.ok(converged.ok, `${op.name}: after a ${kind} at step ${at} (${step}), the next up fails:\n${failure(converged)}`);
+        assert.deepStrictEqual(await lvNames(), [...op.lvs].sort(), `${op.name}: LVs after a ${kind} at step ${at} (${step})`);
+        await op.expect();
+        report.push(`${op.name}: ${kind} at step ${at} (${step.slice(0, 80)}): "${said.split("\n")[0].slice(0, 140)}" -> next up converged`);
+      }
+    }
+  }
+
+  const content: Record<string, string> = {};
+
+  before(async () => {
+    h = await useTestHost();
+    pvs = [h.disks[2], h.disks[3]];
+    await scrubDisks(h, pvs, [VG]);
+    await h.exec(`vgcreate -y ${VG} ${pvs.join(" ")} >/dev/null; rm -f ${EXPORT} ${EXPORT}.pulumi-lvm.json`);
+    await installFaultWrappers(h);
+  });
+  after(async () => {
+    if (h) {
+      await removeFaultWrappers(h);
+      await scrubDisks(h, pvs, [VG]);
+      await h.exec(`rm -f ${EXPORT}*`);
+    }
+    await closeAll();
+    console.log(`      [faults] ${report.length} faults injected:\n        ${report.join("\n        ")}`);
+    console.log(`      [faults timings] ${timings.join("; ")}`);
+  });
+
+  it("qcow2 disk create: every step failed and cut off in turn, then converged", async () => {
+    await timed("qcow2 create", () => everyStep({
+      name: "qcow2 disk create", before: {}, after: () => ({ disks: qcow2 }), lvs: [QCOW2], kinds: ["fail", "drop"],
+      expect: async () => {
+        await clean(QCOW2);
+        assert.strictEqual(JSON.parse(await h.exec(`qemu-img info --output=json ${dev(QCOW2)}`))["virtual-size"], 32 * 1024 * 1024);
+      },
+    }));
+  });
+
+  it("chain snapshot create: every step failed and cut off in turn; the disk and the snapshot read the same state", async () => {
+    mustSucceed(await engine.up(programOf({ disks: qcow2 })));
+    await write(QCOW2, "0x11", "0");
+    content.s1 = await sum(QCOW2);
+    await timed("chain snapshot create", () => everyStep({
+      name: "chain snapshot create", before: { disks: qcow2 }, after: () => ({ disks: qcow2, snapshots: [["s1", { disk: QCOW2, name: "s1" }]] }),
+      lvs: [QCOW2, snapLv("s1")], kinds: ["fail", "drop"],
+      expect: async () => {
+        assert.deepStrictEqual([await sum(QCOW2), await sum(snapLv("s1"))], [content.s1, content.s1]);
+        await clean(QCOW2);
+      },
+    }));
+  });
+
+  it("chain snapshot delete by rebase and by commit: every step in turn; never a half-merged chain", async () => {
+    const s1: [string, Args<SnapshotArgs>] = ["s1", { disk: QCOW2, name: "s1" }];
+    const s2: [string, Args<SnapshotArgs>] = ["s2", { disk: QCOW2, name: "s2" }];
+    mustSucceed(await engine.up(programOf({ disks: qcow2, snapshots: [s1] })));
+    await write(QCOW2, "0x22", "1M");
+    content.s2 = await sum(QCOW2);
+    mustSucceed(await engine.up(programOf({ disks: qcow2, snapshots: [s1, s2] })));
+    await write(QCOW2, "0x33", "2M");
+    content.disk = await sum(QCOW2);
+    await timed("delete by rebase", () => everyStep({
+      name: "chain snapshot delete (rebase)", before: { disks: qcow2, snapshots: [s1, s2] }, after: () => ({ disks: qcow2, snapshots: [s1] }),
+      lvs: [QCOW2, snapLv("s1")], kinds: ["fail", "drop"],
+      expect: async () => {
+        assert.deepStrictEqual([await sum(QCOW2), await sum(snapLv("s1"))], [content.disk, content.s1]);
+        await clean(QCOW2);
+      },
+    }));
+    await timed("delete by commit", () => everyStep({
+      name: "chain snapshot delete (commit)", before: { disks: qcow2, snapshots: [s1] }, after: () => ({ disks: qcow2 }),
+      lvs: [QCOW2], kinds: ["fail", "drop"],
+      expect: async () => {
+        assert.strictEqual(await sum(QCOW2), content.disk);
+        await clean(QCOW2);
+      },
+    }));
+  });
+
+  it("rollback, chain and thick: every step in turn; the disk ends golden and the snapshot intact", async () => {
+    const golden: [string, Args<SnapshotArgs>] = ["golden", { disk: QCOW2, name: "golden" }];
+    mustSucceed(await engine.up(programOf({ disks: qcow2, snapshots: [golden] })));
+    content.golden = await sum(QCOW2);
+    await timed("chain rollback", () => everyStep({
+      name: "rollback (chain)", before: { disks: qcow2, snapshots: [golden] },
+      after: (at) => ({ disks: qcow2, snapshots: [golden], rollbacks: [["restore", { disk: QCOW2, snapshot: "golden", triggers: [at] }]] }),
+      prepare: () => write(QCOW2, "0x44", "3M").then(() => undefined),
+      lvs: [QCOW2, snapLv("golden")], kinds: ["fail", "drop"],
+      expect: async () => {
+        assert.deepStrictEqual([await sum(QCOW2), await sum(snapLv("golden"))], [content.golden, content.golden]);
+        await clean(QCOW2);
+      },
+    }));
+    mustSucceed(await engine.up(programOf({ disks: raw })));
+    await write(RAW, "0x55", "0");
+    content.raw = await sum(RAW);
+    const thick: [string, Args<SnapshotArgs>] = ["thick", { disk: RAW, name: "golden", size: "8MiB" }];
+    await timed("thick rollback", () => everyStep({
+      name: "rollback (thick)", before: { disks: raw, snapshots: [thick] },
+      after: (at) => ({ disks: raw, snapshots: [thick], rollbacks: [["restore", { disk: RAW, snapshot: "golden", triggers: [at] }]] }),
+      prepare: () => write(RAW, "0x66", "1M").then(() => undefined),
+      lvs: [RAW, `snap_${RAW}_golden`], kinds: ["fail", "drop"],
+      expect: async () => {
+        assert.deepStrictEqual([await sum(RAW), await sum(`snap_${RAW}_golden`)], [content.raw, content.raw]);
+        assert.match(await h.exec(`lvs --noheadings -o lv_attr ${VG}/snap_${RAW}_golden`), /^\s*s/, "a valid thick snapshot again");
+      },
+    }));
+  });
+
+  it("export through a temporary snapshot: every step failed in turn; no partial file, no temporary LV, then exported", async () => {
+    mustSucceed(await engine.up(programOf({ disks: raw })));
+    const want = await sum(RAW);
+    await timed("export", () => everyStep({
+      name: "export (temporary snapshot)", before: { disks: raw }, after: () => ({ disks: raw, exports: [["out", { disk: RAW, path: EXPORT }]] }),
+      lvs: [RAW], kinds: ["fail"],
+      expect: async () => {
+        assert.strictEqual((await h.exec(`sha256sum < ${EXPORT} | cut -c1-64`)).trim(), want);
+        assert.strictEqual((await h.exec(`ls /var/tmp | grep pulumi-lvm-partial || true`)).trim(), "");
+      },
+    }));
+  });
+});
