@@ -5,10 +5,12 @@ import { diskExport } from "./resources/diskExport";
 import { volumeGroup } from "./resources/volumeGroup";
 import { vmDisk } from "./resources/vmDisk";
 import { snapshot } from "./resources/snapshot";
+import { thinPool } from "./resources/thinPool";
 
 /** Every resource kind, by its Pulumi type name. */
 export const kinds = {
   VolumeGroup: volumeGroup,
+  ThinPool: thinPool,
   VmDisk: vmDisk,
   Snapshot: snapshot,
   DiskExport: diskExport,
@@ -30,6 +32,7 @@ export function providerFor(type: string): pulumi.dynamic.ResourceProvider {
 }
 
 export { VolumeGroupInputs, VolumeGroupOutputs } from "./resources/volumeGroup";
+export { ThinPoolInputs, ThinPoolOutputs } from "./resources/thinPool";
 export { SnapshotInputs, SnapshotOutputs } from "./resources/snapshot";
 export { DiskExportInputs, DiskExportOutputs } from "./resources/diskExport";
 export { ConnectionArgs, Connection, connectionTarget, hostFor, poolStats, closeAll } from "./ssh";
