@@ -35,7 +35,8 @@ export interface SnapshotArgs {
   quiesce?: pulumi.Input<QuiesceArgs>;
 }
 
-const OUTPUTS = ["lvName", "createdAt", "sizeBytes", "usedPercent", "valid", "parent", "backingFile", "pending", "thinPool"] as const;
+// `method` too: an input, but one the provider resolves ("auto" -> the method used), read back as an output.
+const OUTPUTS = ["method", "lvName", "createdAt", "sizeBytes", "usedPercent", "valid", "parent", "backingFile", "pending", "thinPool"] as const;
 
 /**
  * A snapshot of a VM disk. Several snapshots of one disk must be ordered: give each the previous one in
