@@ -13,7 +13,7 @@ import { formatBytes, isPowerOfTwo, LvName, PositiveSize, roundUpToExtent, Size,
 import { ACTIVATE, CHECK_FREE, EXIT_IF_GONE, REQUIRE_CLOSED, REQUIRE_NEW_LV, WAIT_FOR_DEVICE } from "../storage/hostChecks";
 import { chainSnapshotPrefix, formatTag, userTags } from "../storage/naming";
 import { lvOrHeir } from "../storage/chain";
-import { checkThinPool, findThinPool, isThinLv, poolLimitsOf } from "../storage/thin";
+import { checkThinPool, findThinPool, isThinLv, poolLimitsOf, thinPoolProblem } from "../storage/thin";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
 
 const KiB = 1024;
@@ -350,12 +350,9 @@ async function adopt(host: HostSession, inputs: VmDiskInputs, found: Inspection)
 /** The disk's thin pool as the inspection found it (refused when missing or not a pool); undefined for a thick disk. */
 function thinPoolFor(host: HostSession, operation: string, inputs: VmDiskInputs, found: Inspection): LvRow | undefined {
   if (inputs.thinPool === undefined) return undefined;
-  const pool = findThinPool(found.lvs, inputs.volumeGroup, inputs.thinPool);
-  if (pool) return pool;
-  const lv = found.lvs.find((l) => l.name === inputs.thinPool);
-  throw refusal(host, operation, lv
-    ? `${inputs.volumeGroup}/${inputs.thinPool} is not a thin pool (lv_attr ${lv.attr.raw}); thinPool names a ThinPool of the volume group`
-    : `thin pool ${inputs.volumeGroup}/${inputs.thinPool} does not exist on this host; create it with a ThinPool first`);
+  const problem = thinPoolProblem(found.lvs, inputs.volumeGroup, inputs.thinPool);
+  if (problem) throw refusal(host, operation, problem);
+  return findThinPool(found.lvs, inputs.volumeGroup, inputs.thinPool);
 }
 
 function shrinkRefusal(from: number, to: number): string {

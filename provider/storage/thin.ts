@@ -1,6 +1,5 @@
 import { Script, sh } from "../command";
 import { LvRow } from "../lvm/report";
-import { formatBytes } from "../validate";
 import { ACTIVATE_ALL } from "./hostChecks";
 import { TAG_PREFIX } from "./naming";
 
@@ -56,6 +55,15 @@ export const isThinLv = (lv: LvRow) => lv.attr.type === "V";
 /** The thin pool `name` of `vg`, if LVM lists it as one. */
 export function findThinPool(lvs: readonly LvRow[], vg: string, name: string): LvRow | undefined {
   return lvs.find((l) => l.vg === vg && l.name === name && isThinPool(l));
+}
+
+/** Why `vg`/`name` cannot hold thin LVs (it does not exist, or is not a thin pool), or undefined when it can. */
+export function thinPoolProblem(lvs: readonly LvRow[], vg: string, name: string): string | undefined {
+  if (findThinPool(lvs, vg, name)) return undefined;
+  const lv = lvs.find((l) => l.vg === vg && l.name === name);
+  return lv
+    ? `${vg}/${name} is not a thin pool (lv_attr ${lv.attr.raw}); thinPool names a ThinPool of the volume group`
+    : `thin pool ${vg}/${name} does not exist on this host; create it with a ThinPool first`;
 }
 
 /** What a pool holds, from the same `lvs` report. */
@@ -161,7 +169,3 @@ export function addThinSnapshot(script: Script, s: NewThinSnapshot): Script {
 export function activateLvs(script: Script, step: string, vg: string, lvNames: readonly string[]): Script {
   return script.code(step, ACTIVATE_ALL, { vg }, lvNames);
 }
-
-/** "a new thin disk vm-1 (1 GiB)"-style wording for the guards' messages. */
-export const describeThinLv = (kind: string, name: string, bytes?: number) =>
-  `${kind} ${name}${bytes !== undefined ? ` (${formatBytes(bytes)})` : ""}`;
