@@ -6,10 +6,12 @@ import { volumeGroup } from "./resources/volumeGroup";
 import { vmDisk } from "./resources/vmDisk";
 import { snapshot } from "./resources/snapshot";
 import { rollback } from "./resources/rollback";
+import { thinPool } from "./resources/thinPool";
 
 /** Every resource kind, by its Pulumi type name. */
 export const kinds = {
   VolumeGroup: volumeGroup,
+  ThinPool: thinPool,
   VmDisk: vmDisk,
   Snapshot: snapshot,
   Rollback: rollback,
@@ -32,6 +34,7 @@ export function providerFor(type: string): pulumi.dynamic.ResourceProvider {
 }
 
 export { VolumeGroupInputs, VolumeGroupOutputs } from "./resources/volumeGroup";
+export { ThinPoolInputs, ThinPoolOutputs } from "./resources/thinPool";
 export { SnapshotInputs, SnapshotOutputs } from "./resources/snapshot";
 export { RollbackInputs, RollbackOutputs } from "./resources/rollback";
 export { DiskExportInputs, DiskExportOutputs } from "./resources/diskExport";

@@ -13,8 +13,9 @@ export interface DiskExportArgs {
    */
   disk: pulumi.Input<string>;
   /**
-   * Export this snapshot of the disk (a Snapshot's `name`): a thick snapshot, or a chain snapshot whose backing chain
-   * is flattened. Without it, a temporary thick snapshot of the disk is taken and removed again (safe while the VM runs).
+   * Export this snapshot of the disk (a Snapshot's `name`): a thick or thin snapshot (activated if needed, `-K` for a
+   * thin one's activation-skip flag), or a chain snapshot whose backing chain is flattened. Without it, a temporary
+   * snapshot of the disk is taken and removed again (safe while the VM runs): thick, or thin for a disk on a thin pool.
    */
   snapshot?: pulumi.Input<string>;
   /** Absolute path of the image file on the host. Its folder must exist; an existing file is refused. */
@@ -26,6 +27,7 @@ export interface DiskExportArgs {
   /**
    * Size of the temporary snapshot (without `snapshot`): how much the disk may change during the copy. A size like
    * "2GiB" or a percentage of the disk, default "10%", rounded up to whole extents. Changing it does not re-export.
+   * Not used for a thin disk: its temporary snapshot is thin and cannot overflow.
    */
   snapshotSize?: pulumi.Input<string | number>;
   /** Any values; a change writes a fresh export (e.g. a CI run id). */

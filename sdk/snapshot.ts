@@ -11,10 +11,12 @@ export interface SnapshotArgs {
   /** The snapshot's id, e.g. "before-upgrade" or a CI run number. Unique per disk. */
   name: pulumi.Input<string>;
   /**
-   * "auto" (default): "chain" for a qcow2 disk, "thick" for a raw one. "chain": Proxmox VE 9's volume chain (qcow2
-   * only; the disk must not be in use). "thick": `lvcreate --snapshot`, safe while a VM runs.
+   * "auto" (default): "thin" for a disk on a thin pool, else "chain" for a qcow2 disk and "thick" for a raw one.
+   * "chain": Proxmox VE 9's volume chain (qcow2 only; the disk must not be in use). "thick": `lvcreate --snapshot`,
+   * safe while a VM runs. "thin": a thin snapshot of a thin disk (`lvcreate -s`, no size, read-only, activation-skip
+   * flag set), safe while a VM runs; refused while the pool is above its `refuseAbovePercent`.
    */
-  method?: pulumi.Input<"auto" | "chain" | "thick">;
+  method?: pulumi.Input<"auto" | "chain" | "thick" | "thin">;
   /**
    * Thick only: the copy-on-write area, bytes, a size string or a percentage of the disk ("10%", the default).
    * A thick snapshot becomes invalid once more than this is written to the disk: size it for the writes it must
@@ -26,7 +28,8 @@ export interface SnapshotArgs {
   quiesce?: pulumi.Input<QuiesceArgs>;
 }
 
-const OUTPUTS = ["lvName", "createdAt", "sizeBytes", "usedPercent", "valid", "parent", "backingFile", "pending"] as const;
+// `method` too: an input, but one the provider resolves ("auto" -> the method used), read back as an output.
+const OUTPUTS = ["method", "lvName", "createdAt", "sizeBytes", "usedPercent", "valid", "parent", "backingFile", "pending", "thinPool"] as const;
 
 /**
  * A snapshot of a VM disk. Several snapshots of one disk must be ordered: give each the previous one in
@@ -37,8 +40,8 @@ export class Snapshot extends pulumi.dynamic.Resource {
   declare readonly volumeGroup: pulumi.Output<string>;
   declare readonly disk: pulumi.Output<string>;
   declare readonly name: pulumi.Output<string>;
-  /** The method used: "chain" or "thick". */
-  declare readonly method: pulumi.Output<"chain" | "thick">;
+  /** The method used: "chain", "thick" or "thin". */
+  declare readonly method: pulumi.Output<"chain" | "thick" | "thin">;
   declare readonly lvName: pulumi.Output<string>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly sizeBytes: pulumi.Output<number>;
@@ -50,6 +53,8 @@ export class Snapshot extends pulumi.dynamic.Resource {
   declare readonly parent: pulumi.Output<string | undefined>;
   /** Chain: the backing file of the disk's current overlay. */
   declare readonly backingFile: pulumi.Output<string | undefined>;
+  /** Thin: the thin pool holding the snapshot. */
+  declare readonly thinPool: pulumi.Output<string | undefined>;
   /** An operation an earlier run did not finish; the next `pulumi up` completes it. */
   declare readonly pending: pulumi.Output<string | undefined>;
 

@@ -43,7 +43,17 @@ export interface VmDiskArgs {
   qcow2?: pulumi.Input<Qcow2Args>;
   /** Fill the new disk from an image file on the host (qemu-img convert). Changing it replaces the disk. */
   source?: pulumi.Input<DiskSourceArgs>;
-  /** Zero the disk before removing its LV (blkdiscard --zeroout), so the next LV there cannot read its data. */
+  /**
+   * A thin pool of the volume group, usually `pool.name` of a ThinPool: the disk is a thin LV of it
+   * (`lvcreate -V <size> --thinpool <vg>/<pool>`), which takes room in the pool only as it is written. Refused while the
+   * pool is above its `refuseAbovePercent`, or when the disk would take it past its `maxOverCommit`. Changing it
+   * replaces the disk.
+   */
+  thinPool?: pulumi.Input<string>;
+  /**
+   * Zero the disk before removing its LV (blkdiscard --zeroout), so the next LV there cannot read its data. Thick disks
+   * only: a thin disk's blocks go back to its pool, which zeroes them before reuse (a ThinPool's `zero`, on by default).
+   */
   wipeOnDelete?: pulumi.Input<boolean>;
   tags?: pulumi.Input<pulumi.Input<string>[]>;
   /**
@@ -54,9 +64,9 @@ export interface VmDiskArgs {
 }
 
 const OUTPUTS = ["path", "lvName", "uuid", "lvSizeBytes", "virtualSizeBytes", "active", "open", "clusterSizeBytes",
-  "extendedL2"] as const;
+  "extendedL2", "allocatedPercent"] as const;
 
-/** A VM disk, raw or qcow2, on a thick LVM logical volume of a host reached over SSH. */
+/** A VM disk, raw or qcow2, on a thick LVM logical volume, or a thin LV of a thin pool, of a host reached over SSH. */
 export class VmDisk extends pulumi.dynamic.Resource {
   declare readonly connection: pulumi.Output<ConnectionArgs>;
   declare readonly volumeGroup: pulumi.Output<string>;
@@ -80,6 +90,9 @@ export class VmDisk extends pulumi.dynamic.Resource {
   declare readonly clusterSizeBytes: pulumi.Output<number | undefined>;
   /** qcow2 only. */
   declare readonly extendedL2: pulumi.Output<boolean | undefined>;
+  declare readonly thinPool: pulumi.Output<string | undefined>;
+  /** Thin only: how much of the disk is allocated in its pool, in percent, as last read. */
+  declare readonly allocatedPercent: pulumi.Output<number | undefined>;
 
   constructor(name: string, args: VmDiskArgs, opts?: pulumi.CustomResourceOptions) {
     const r = registration("VmDisk", args, OUTPUTS, opts);

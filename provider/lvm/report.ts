@@ -8,7 +8,7 @@ export const VG_FIELDS = ["vg_name", "vg_uuid", "vg_size", "vg_free", "vg_extent
   "vg_mda_size"] as const;
 export const PV_FIELDS = ["pv_name", "vg_name", "pv_size", "pv_free", "pv_used", "pv_uuid"] as const;
 export const LV_FIELDS = ["lv_name", "vg_name", "lv_uuid", "lv_size", "lv_attr", "lv_tags", "origin", "snap_percent",
-  "lv_path"] as const;
+  "lv_path", "pool_lv", "data_percent", "metadata_percent", "lv_metadata_size"] as const;
 
 type Kind = "vg" | "pv" | "lv";
 const COMMAND: Record<Kind, { cmd: string; fields: readonly string[] }> = {
@@ -58,6 +58,17 @@ export interface LvRow {
   /** Fill of a thick snapshot, in percent; undefined for other LVs. */
   snapPercent?: number;
   path: string;
+  /** For a thin LV (disk or snapshot), its thin pool; "" otherwise. */
+  poolLv: string;
+  /**
+   * Thin pool: how much of its data space is in use; thin LV: how much of its virtual size is mapped (blocks it shares
+   * with its snapshots count for each). Percent; undefined for other LVs, and for an inactive one.
+   */
+  dataPercent?: number;
+  /** Thin pool: how much of its metadata space is in use, in percent. */
+  metadataPercent?: number;
+  /** Thin pool: the size of its metadata LV. */
+  metadataSizeBytes?: number;
 }
 
 /** The ten lv_attr characters, decoded where this project acts on them (lvs(8)). */
@@ -71,6 +82,10 @@ export interface LvAttr {
   open: boolean;
   /** A thick snapshot that overflowed ('I' state): its content is lost. */
   invalid: boolean;
+  /** Thin pool: new blocks are zeroed before first use (the 'z' flag). */
+  zero: boolean;
+  /** Not activated by a plain `lvchange -ay` or at boot (the 'k' flag; thin snapshots get it): needs `-K`. */
+  activationSkip: boolean;
 }
 
 export function decodeLvAttr(raw: string): LvAttr {
@@ -82,6 +97,8 @@ export function decodeLvAttr(raw: string): LvAttr {
     active: c(4) === "a",
     open: c(5) === "o",
     invalid: c(4) === "I" || c(4) === "S",
+    zero: c(7) === "z",
+    activationSkip: c(9) === "k",
   };
 }
 
@@ -98,6 +115,7 @@ function rows(json: string, kind: Kind): Record<string, string>[] {
 }
 
 const num = (s: string | undefined) => (s === undefined || s === "" ? 0 : Number(s));
+const optionalNum = (s: string | undefined) => (s === undefined || s === "" ? undefined : Number(s));
 const tags = (s: string | undefined) => (s ? s.split(",").filter(Boolean) : []);
 
 export function parseVgs(json: string): VgRow[] {
@@ -119,6 +137,8 @@ export function parseLvs(json: string): LvRow[] {
   return rows(json, "lv").map((r) => ({
     name: r.lv_name, vg: r.vg_name, uuid: r.lv_uuid, sizeBytes: num(r.lv_size), attr: decodeLvAttr(r.lv_attr ?? ""),
     tags: tags(r.lv_tags), origin: r.origin ?? "",
-    snapPercent: r.snap_percent ? Number(r.snap_percent) : undefined, path: r.lv_path,
+    snapPercent: optionalNum(r.snap_percent), path: r.lv_path, poolLv: r.pool_lv ?? "",
+    dataPercent: optionalNum(r.data_percent), metadataPercent: optionalNum(r.metadata_percent),
+    metadataSizeBytes: optionalNum(r.lv_metadata_size),
   }));
 }

@@ -14,6 +14,7 @@ import { ACTIVATE, CHECK_FREE, EXIT_IF_GONE, REMOVE_IF_TAGGED, REQUIRE_CLOSED, R
 import { CREATING_TAG } from "../storage/journal";
 import { chainSnapshotPrefix, formatTag, userTags } from "../storage/naming";
 import { lvOrHeir } from "../storage/chain";
+import { checkThinPool, findThinPool, isThinLv, poolLimitsOf, thinPoolProblem } from "../storage/thin";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
 
 const KiB = 1024;
@@ -58,10 +59,16 @@ export const VmDiskInputs = z.strictObject({
   format: z.enum(["raw", "qcow2"], { error: `format must be "raw" or "qcow2"` }).default("raw"),
   qcow2: Qcow2Settings.optional(),
   source: DiskSource.optional(),
+  /** A thin pool of the VG (a ThinPool's `name`): the disk is a thin LV of it, which takes room only as it is written. */
+  thinPool: LvName.optional(),
   wipeOnDelete: z.boolean().default(false),
   tags: Tags.transform((t) => [...t].sort()),
   adopt: z.boolean().default(false),
 }).superRefine((disk, ctx) => {
+  if (disk.thinPool !== undefined && disk.wipeOnDelete) {
+    // Zeroing a thin LV writes every block of it: it would fill the pool with zeros before giving the blocks back.
+    ctx.addIssue({ code: "custom", path: ["wipeOnDelete"], message: "wipeOnDelete applies to thick disks: zeroing a thin disk would allocate all of it in the pool first; its blocks go back to the pool on delete, and a pool with zero: true (the default) zeroes them before any thin LV uses them again" });
+  }
   if (disk.qcow2 !== undefined && disk.format !== "qcow2") {
     ctx.addIssue({ code: "custom", path: ["qcow2"], message: `qcow2 options apply only to format: "qcow2" (format is "${disk.format}")` });
   }
@@ -86,6 +93,8 @@ export interface VmDiskOutputs extends VmDiskInputs {
   /** qcow2 only, as the image reports them. */
   clusterSizeBytes?: number;
   extendedL2?: boolean;
+  /** Thin only: how much of the LV is allocated in its pool, in percent (what it costs; shared snapshot blocks count). */
+  allocatedPercent?: number;
 }
 
 /**
@@ -104,7 +113,7 @@ const ZERO_WITH_DD = sh`dd if=/dev/zero of="$dev" bs=1M iflag=count_bytes count=
 export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
   type: "VmDisk",
   inputs: VmDiskInputs,
-  replaceOn: ["name", "volumeGroup", "format", "qcow2", "source"],
+  replaceOn: ["name", "volumeGroup", "format", "qcow2", "source", "thinPool"],
   stateOnly: ["wipeOnDelete", "adopt"],
   // qemu-img only for qcow2 disks and imports: checked per operation (capabilitiesFor), so raw disks do without it.
   tools: ["lvm", "flock"],
@@ -132,15 +141,24 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
     }
 
     const vars = diskVars(inputs);
+    const pool = thinPoolFor(host, `create disk ${label(inputs)}`, inputs, found);
+    const tags = [...inputs.tags, formatTag(inputs.format), CREATING_TAG].flatMap((t) => ["--addtag", t]);
     const script = new Script(`create disk ${label(inputs)}`).lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS);
     if (unfinished) script.code("remove what a create cut off left", REMOVE_IF_TAGGED, { ...vars, tag: CREATING_TAG });
-    script
-      .code("check the name is free", REQUIRE_NEW_LV, { ...vars, exists_hint: "; set adopt: true to take it over" })
-      .code("check free space", CHECK_FREE, { ...vars, ...freeSpaceVars(found.lvBytes, `disk ${inputs.name}`) })
-      // -Wy -Zy: a new disk must not show a former LV's signatures (an old PV label, a qcow2 header) to the host.
-      .run("lvcreate", ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${found.lvBytes}b`, "-n", inputs.name,
-        ...[...inputs.tags, formatTag(inputs.format), CREATING_TAG].flatMap((t) => ["--addtag", t]), "--", inputs.volumeGroup])
-      .undo(["lvremove", "--yes", "--", `${inputs.volumeGroup}/${inputs.name}`])
+    script.code("check the name is free", REQUIRE_NEW_LV, { ...vars, exists_hint: "; set adopt: true to take it over" });
+    if (pool) {
+      // A thin LV takes no room up front: the pool's guards stand in for the free-space check. A new thin LV reads as
+      // zeros (unwritten blocks are unmapped), so there is nothing to zero; -Wy still clears any signature it shows.
+      checkThinPool(script, { vg: inputs.volumeGroup, pool: pool.name, limits: poolLimitsOf(pool.tags), fill: true,
+        what: `a new thin disk ${inputs.name} (${formatBytes(found.lvBytes)})`, addingBytes: found.lvBytes })
+        .run("lvcreate", ["lvcreate", "--yes", "-Wy", "-V", `${found.lvBytes}b`, "--thinpool", `${inputs.volumeGroup}/${pool.name}`,
+          "-n", inputs.name, ...tags, "--", inputs.volumeGroup]);
+    } else {
+      script.code("check free space", CHECK_FREE, { ...vars, ...freeSpaceVars(found.lvBytes, `disk ${inputs.name}`) })
+        // -Wy -Zy: a new disk must not show a former LV's signatures (an old PV label, a qcow2 header) to the host.
+        .run("lvcreate", ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${found.lvBytes}b`, "-n", inputs.name, ...tags, "--", inputs.volumeGroup]);
+    }
+    script.undo(["lvremove", "--yes", "--", `${inputs.volumeGroup}/${inputs.name}`])
       .code("wait for the device", WAIT_FOR_DEVICE, vars);
     if (qcow2) {
       if (inputs.qcow2?.preallocation === "full") zeroDevice(script, caps, vars.dev);
@@ -187,9 +205,17 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
         script.code("check the disk is not in use", REQUIRE_CLOSED, { ...vars, what: "stop what uses it before growing the disk" });
       }
       if (extendLv) {
+        const growth = found.lvBytes - found.lv.sizeBytes;
+        const pool = thinPoolFor(host, operation, news, found);
+        // A thin disk grows its virtual size only: the pool's over-commit limit stands in for the free-space check.
+        if (pool) {
+          checkThinPool(script, { vg: news.volumeGroup, pool: pool.name, limits: poolLimitsOf(pool.tags), fill: false,
+            what: `growing thin disk ${news.name} by ${formatBytes(growth)}`, addingBytes: growth });
+        } else {
+          script.code("check free space", CHECK_FREE, { ...vars, ...freeSpaceVars(growth, `growing disk ${news.name}`) });
+        }
         // No undo: a grown LV is harmless, while shrinking one back could cut data.
-        script.code("check free space", CHECK_FREE, { ...vars, ...freeSpaceVars(found.lvBytes - found.lv.sizeBytes, `growing disk ${news.name}`) })
-          .run("lvextend", ["lvextend", "--yes", "-L", `${found.lvBytes}b`, "--", `${news.volumeGroup}/${news.name}`]);
+        script.run("lvextend", ["lvextend", "--yes", "-L", `${found.lvBytes}b`, "--", `${news.volumeGroup}/${news.name}`]);
       }
       if (resizeImage) {
         script.code("wait for the device", WAIT_FOR_DEVICE, vars)
@@ -256,6 +282,8 @@ interface Inspection {
   lvBytes: number;
   /** The LV of this name, if it exists. */
   lv?: LvRow;
+  /** Every LV of the VG (the thin pool, and its guards on its tags, among them). */
+  lvs: LvRow[];
   /** qemu-img info of the existing LV's image (when asked for and the LV is active) and of the source image. */
   existing?: ImageInfo;
   source?: ImageInfo;
@@ -283,9 +311,11 @@ async function inspect(host: HostSession, inputs: VmDiskInputs, qcow2: Qcow2Opti
   if (!vg) throw refusal(host, `inspect disk ${label(inputs)}`, `volume group ${inputs.volumeGroup} does not exist on this host`);
   const needed = qcow2 ? parseMeasure(sections.measure).fullyAllocatedBytes : inputs.size;
   const existingImage = sections["inspect existing disk"]?.trim();
+  const lvs = parseLvs(sections.lvs).filter((l) => l.vg === inputs.volumeGroup);
   return {
     lvBytes: roundUpToExtent(needed, vg.extentSizeBytes),
-    lv: findLv(parseLvs(sections.lvs), inputs),
+    lv: findLv(lvs, inputs),
+    lvs,
     existing: existingImage ? parseImageInfo(existingImage) : undefined,
     source: inputs.source ? parseImageInfo(sections["inspect source image"]) : undefined,
   };
@@ -298,6 +328,11 @@ async function adopt(host: HostSession, inputs: VmDiskInputs, found: Inspection)
   if (!found.existing) throw refusal(host, operation, `${label(inputs)} is not active, so its content cannot be inspected; activate it (lvchange -ay) first; nothing was changed`);
   const image = found.existing;
   const problems: string[] = [];
+  if (inputs.thinPool !== undefined && lv.poolLv !== inputs.thinPool) {
+    problems.push(isThinLv(lv) ? `it is a thin LV of pool ${lv.poolLv}, not ${inputs.thinPool}` : `it is not a thin LV (of pool ${inputs.thinPool})`);
+  } else if (inputs.thinPool === undefined && isThinLv(lv)) {
+    problems.push(`it is a thin LV of pool ${lv.poolLv}; set thinPool: "${lv.poolLv}"`);
+  }
   if (image.format !== inputs.format) problems.push(`it holds a ${image.format} image, not ${inputs.format}`);
   else if (inputs.format === "qcow2") {
     if (image.virtualSizeBytes !== inputs.size) problems.push(`its virtual size is ${formatBytes(image.virtualSizeBytes)}, not ${formatBytes(inputs.size)}`);
@@ -313,6 +348,14 @@ async function adopt(host: HostSession, inputs: VmDiskInputs, found: Inspection)
   const adopted = describe(inputs, lv, inputs.format === "qcow2" ? image : undefined);
   if (adopted.tags.join() === inputs.tags.join()) return adopted;
   return vmDisk.update(host, { ...adopted, tags: userTags(lv.tags) }, inputs);
+}
+
+/** The disk's thin pool as the inspection found it (refused when missing or not a pool); undefined for a thick disk. */
+function thinPoolFor(host: HostSession, operation: string, inputs: VmDiskInputs, found: Inspection): LvRow | undefined {
+  if (inputs.thinPool === undefined) return undefined;
+  const problem = thinPoolProblem(found.lvs, inputs.volumeGroup, inputs.thinPool);
+  if (problem) throw refusal(host, operation, problem);
+  return findThinPool(found.lvs, inputs.volumeGroup, inputs.thinPool);
 }
 
 function shrinkRefusal(from: number, to: number): string {
@@ -355,5 +398,6 @@ function describe(inputs: VmDiskInputs, lv: LvRow, image: ImageInfo | undefined)
     open: lv.attr.open,
     ...(image?.clusterSizeBytes !== undefined ? { clusterSizeBytes: image.clusterSizeBytes } : {}),
     ...(image?.extendedL2 !== undefined ? { extendedL2: image.extendedL2 } : {}),
+    ...(isThinLv(lv) && lv.dataPercent !== undefined ? { allocatedPercent: lv.dataPercent } : {}),
   };
 }

@@ -35,16 +35,20 @@ esac`;
 /** An LV already gone ends the script successfully: there is nothing to delete. */
 export const EXIT_IF_GONE = sh`if ! lvs -- "$vg/$lv" >/dev/null 2>&1; then exit 0; fi`;
 
-/** Activates $vg/$lv if its device is missing (after a reboot, or an LV created inactive). */
+/**
+ * Activates $vg/$lv if its device is missing (after a reboot, or an LV created inactive). `-K` also activates an LV
+ * with the activation-skip flag (every thin snapshot has it), which a plain `lvchange -ay` silently leaves inactive;
+ * for other LVs it changes nothing.
+ */
 export const ACTIVATE = sh`if [ ! -b "/dev/$vg/$lv" ]; then
-  lvchange --activate y -- "$vg/$lv" >&2
+  lvchange --activate y --ignoreactivationskip -- "$vg/$lv" >&2
   if command -v udevadm >/dev/null 2>&1; then udevadm settle; fi
 fi`;
 
-/** Activates every LV named in "$@" (of $vg) whose device is missing, then waits for udev once. */
+/** Activates every LV named in "$@" (of $vg) whose device is missing (with -K, as ACTIVATE), then waits for udev once. */
 export const ACTIVATE_ALL = sh`activated=
 for lv in "$@"; do
-  if [ ! -b "/dev/$vg/$lv" ]; then lvchange --activate y -- "$vg/$lv" >&2; activated=1; fi
+  if [ ! -b "/dev/$vg/$lv" ]; then lvchange --activate y --ignoreactivationskip -- "$vg/$lv" >&2; activated=1; fi
 done
 if [ -n "$activated" ] && command -v udevadm >/dev/null 2>&1; then udevadm settle; fi`;
 

@@ -1,2 +1,3 @@
 export * from "./naming";
 export * from "./snapshots";
+export * from "./thin";

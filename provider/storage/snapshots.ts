@@ -22,6 +22,8 @@ export function snapshotsOf(lvs: readonly LvRow[], vg: string, disk: string): Fo
       const method = lv.attr.type === "V" ? "thin" : "thick";
       const name = taggedSnapshotName(lv.tags) ?? nameFromLv(lv.name, disk);
       if (name !== undefined) found.push({ name, lvName: lv.name, method, lv });
+    } else if (lv.attr.type === "V" && isOrphanedThinSnapshot(lv, disk)) {
+      found.push({ name: taggedSnapshotName(lv.tags)!, lvName: lv.name, method: "thin", lv });
     } else if (looksLikeChainSnapshot(lv.name, disk) && lv.attr.type !== "s" && lv.attr.type !== "V") {
       found.push({ name: chainSnapshotId(lv.name, disk)!, lvName: lv.name, method: "chain", lv });
     }
@@ -32,6 +34,16 @@ export function snapshotsOf(lvs: readonly LvRow[], vg: string, disk: string): Fo
 /** The snapshot called `name` of `disk`, if LVM shows one. */
 export function findSnapshot(lvs: readonly LvRow[], vg: string, disk: string, name: string): FoundSnapshot | undefined {
   return snapshotsOf(lvs, vg, disk).find((s) => s.name === name);
+}
+
+/**
+ * A thin snapshot outlives its origin's LV: once the disk's LV is removed (a thin rollback re-creates the disk from a
+ * snapshot, as Proxmox does), LVM reports no origin for it. It is still the disk's snapshot when both its tag and
+ * Proxmox's name say so.
+ */
+function isOrphanedThinSnapshot(lv: LvRow, disk: string): boolean {
+  const name = taggedSnapshotName(lv.tags);
+  return lv.origin === "" && name !== undefined && lv.name === snapshotLvName(disk, name, "thin");
 }
 
 function nameFromLv(lvName: string, disk: string): string | undefined {

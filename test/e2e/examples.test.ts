@@ -26,10 +26,10 @@ describe("the examples through the engine (e2e)", function () {
   before(async () => {
     h = await useTestHost();
     devices = [h.disks[0], h.disks[1]];
-    await scrubDisks(h, devices, ["vmdata", "vmstore", "ci"]);
+    await scrubDisks(h, devices, ["vmdata", "vmstore", "ci", "vmthin"]);
   });
   after(async () => {
-    if (h) await scrubDisks(h, devices, ["vmdata", "vmstore", "ci"]);
+    if (h) await scrubDisks(h, devices, ["vmdata", "vmstore", "ci", "vmthin"]);
     for (const dir of workDirs) fs.rmSync(dir, { recursive: true, force: true });
     process.stderr.write(`      [examples timings] ${timings.join("; ")}\n`);
   });
@@ -174,5 +174,39 @@ describe("the examples through the engine (e2e)", function () {
     assert.deepStrictEqual(changes(mustSucceed(await e.engine.preview(e.program))), [], "the same run id changes nothing");
     await destroyToBlank(e, "ci");
     assert.strictEqual((await h.exec(`ls ${exportFile}* 2>/dev/null || true`)).trim(), "", "destroy deletes the export file");
+  });
+
+  it("thin: Proxmox's local-lvm layout, a pool over-committed by a raw and a qcow2 thin disk, and a thin snapshot", async () => {
+    const e = example("thin");
+    const up = await upAndSettle(e);
+
+    const lvs = async () => (JSON.parse(await h.exec("lvs --reportformat json --units b --nosuffix -o lv_name,lv_attr,lv_size,pool_lv,origin,lv_metadata_size,lv_tags vmthin"))
+      .report[0].lv as Record<string, string>[]).sort((a, b) => a.lv_name.localeCompare(b.lv_name));
+    const measure = JSON.parse(await h.exec(`qemu-img measure --output=json --size ${1024 * MiB} -O qcow2 -o cluster_size=131072,extended_l2=on,preallocation=metadata`));
+    const qcow2Lv = Math.ceil(measure["fully-allocated"] / (4 * MiB)) * 4 * MiB;
+    assert.deepStrictEqual((await lvs()).map((l) => [l.lv_name, l.lv_attr, Number(l.lv_size), l.pool_lv, l.origin]), [
+      ["data", "twi-aotz--", 2048 * MiB, "", ""],
+      ["snap_vm-500-disk-0_before-upgrade", "Vri---tz-k", 2048 * MiB, "data", "vm-500-disk-0"], // read-only, inactive, skip flag
+      ["vm-500-disk-0", "Vwi-a-tz--", 2048 * MiB, "data", ""],
+      ["vm-501-disk-0.qcow2", "Vwi-a-tz--", qcow2Lv, "data", ""],
+    ]);
+    const data = (await lvs())[0];
+    assert.deepStrictEqual([Number(data.lv_metadata_size), data.lv_tags.split(",").sort()],
+      [16 * MiB, ["pulumi-lvm/thin-max-over-commit=4", "pulumi-lvm/thin-refuse-above=90"]]);
+    const outputs = revealProps(up.outputs);
+    assert.deepStrictEqual(outputs.snapshot, { lvName: "snap_vm-500-disk-0_before-upgrade", method: "thin", thinPool: "data" });
+    assert.deepStrictEqual(outputs.disks, { raw: "/dev/vmthin/vm-500-disk-0", qcow2: "/dev/vmthin/vm-501-disk-0.qcow2" });
+
+    // The pool's state after the refresh: three thin LVs and the snapshot promise 2.5 times its data space.
+    const pool = () => revealProps(e.engine.readState().resources.find((r) => r.name === "data")!.outputs);
+    const virtual = 2048 * MiB + qcow2Lv + 2048 * MiB;
+    assert.deepStrictEqual([pool().thinLvCount, pool().virtualSizeBytes, pool().overCommit], [3, virtual, Math.round((virtual / (2048 * MiB)) * 1000) / 1000]);
+    const before = Number(pool().dataPercent);
+    await h.exec("dd if=/dev/urandom of=/dev/vmthin/vm-500-disk-0 bs=1M count=100 oflag=direct status=none");
+    mustSucceed(await e.timed("refresh after 100 MiB", () => e.engine.refresh()));
+    const grown = Number(pool().dataPercent) - before;
+    assert.ok(Math.abs(grown - (100 / 2048) * 100) <= 0.02, `100 MiB of a 2 GiB pool: ${grown}`);
+
+    await destroyToBlank(e, "vmthin");
   });
 });

@@ -7,7 +7,11 @@ import { Capabilities } from "../../provider/ssh";
 
 const MiB = 1024 * 1024;
 export const EXTENT = 4 * MiB;
-export interface FakeLv { name: string; size: number; attr?: string; tags?: string[]; origin?: string }
+export interface FakeLv {
+  name: string; size: number; attr?: string; tags?: string[]; origin?: string;
+  /** Thin LVs: the pool; thin pools and LVs: data_percent; thin pools: metadata_percent and size. */
+  pool?: string; dataPercent?: number; metadataPercent?: number; metadataSize?: number;
+}
 
 /** The sections captureHostLvm returns, shaped like the guest's real `vgs/pvs/lvs --reportformat json` output. */
 export function lvmSections(vg: { name: string; free: number } | undefined, lvs: FakeLv[] = []): Record<string, string> {
@@ -18,7 +22,9 @@ export function lvmSections(vg: { name: string; free: number } | undefined, lvs:
     pvs: report("pv", []),
     lvs: report("lv", lvs.map((lv) => ({ lv_name: lv.name, vg_name: vg?.name ?? "data", lv_uuid: `uuid-${lv.name}`,
       lv_size: String(lv.size), lv_attr: lv.attr ?? "-wi-a-----", lv_tags: (lv.tags ?? []).join(","), origin: lv.origin ?? "",
-      snap_percent: "", lv_path: `/dev/${vg?.name ?? "data"}/${lv.name}` }))),
+      snap_percent: "", lv_path: `/dev/${vg?.name ?? "data"}/${lv.name}`, pool_lv: lv.pool ?? "",
+      data_percent: lv.dataPercent?.toFixed(2) ?? "", metadata_percent: lv.metadataPercent?.toFixed(2) ?? "",
+      lv_metadata_size: lv.metadataSize !== undefined ? String(lv.metadataSize) : "" }))),
   };
 }
 

@@ -202,6 +202,50 @@ describe("DiskExport create (fake host)", () => {
     assert.ok(start.includes("src='/dev/data/snap_vm-100-disk-0_s2.qcow2'") && start.includes("src_format='qcow2'"), start);
   });
 
+  it("a thin disk: a thin temporary snapshot (no size, under the pool's fill guard), activated with -K for the copy", async () => {
+    const pool = { name: "pool", size: 4000 * MiB, attr: "twi-aotz--", dataPercent: 10, tags: ["pulumi-lvm/thin-refuse-above=85"] };
+    const disk = { ...DISK, attr: "Vwi-a-tz--", pool: "pool" };
+    const { host, run } = exportOf([
+      { ...lvmSections({ name: "data", free: 0 }, [pool, disk]), destination: destination() },
+      { "remove leftovers of earlier exports": "" },
+      finished(RESULT),
+      {},
+    ], { snapshotSize: "50%" });
+    const out = await run;
+    const start = host.text(1);
+    const tmp = /tmp_lv='(snap_vm-100-disk-0_pulumi-lvm-export-[0-9a-f]{8})'/.exec(start)![1];
+    assert.ok(runs(start, ["lvcreate", "--yes", "--snapshot", "--permission", "r", "--setactivationskip", "y", "-n", tmp,
+      "--addtag", "pulumi-lvm/temporary", "--", "data/vm-100-disk-0"]), start);
+    assert.ok(runs(start, ["lvremove", "--yes", "--", `data/${tmp}`]), "the snapshot is removed if the start fails");
+    assert.ok(!start.includes("check free space") && !start.includes("'-L'"), "a thin snapshot takes no room from the VG, and snapshotSize does not apply");
+    for (const v of ["pool='pool'", "check_fill='1'", "refuse_above='85'", `what='the temporary thin snapshot of vm-100-disk-0'`]) {
+      assert.ok(start.includes(v), `${v} in:\n${start}`);
+    }
+    assert.match(start, /lvchange --activate y --ignoreactivationskip/, "a thin snapshot has the activation-skip flag");
+    assert.ok(start.includes(`set -- '${tmp}'`) && start.includes(`src='/dev/data/${tmp}'`), start);
+    const order = ["lock", "remove leftovers of earlier exports", "claim the job", "check the thin pool", "lvcreate the thin snapshot",
+      "activate the source", "wait for the source device", "start the copy on the host"];
+    order.reduce((at, step) => { const next = stepAt(start, step); assert.ok(next > at, `${step} out of order`); return next; }, -1);
+    assert.strictEqual(out.sourceState, "data/vm-100-disk-0 (temporary snapshot)");
+  });
+
+  it("a thin snapshot (inactive, with the activation-skip flag): activated with -K and read as the disk's format", async () => {
+    const disk = { ...DISK, attr: "Vwi-a-tz--", pool: "pool" };
+    const snap = { name: "snap_vm-100-disk-0_golden", size: DISK.size, attr: "Vri---tz-k", pool: "pool", origin: DISK.name, tags: ["pulumi-lvm/snapshot=golden"] };
+    const { host, run } = exportOf([
+      { ...lvmSections({ name: "data", free: 0 }, [disk, snap]), destination: destination() },
+      { "remove leftovers of earlier exports": "" },
+      finished(RESULT),
+      {},
+    ], { snapshot: "golden" });
+    const out = await run;
+    const start = host.text(1);
+    assert.ok(!start.includes("'lvcreate'") && start.includes("tmp_lv=''"), start);
+    assert.ok(start.includes("set -- 'snap_vm-100-disk-0_golden'") && start.includes("src='/dev/data/snap_vm-100-disk-0_golden'"), start);
+    assert.match(start, /lvchange --activate y --ignoreactivationskip/);
+    assert.strictEqual(out.sourceState, "data/vm-100-disk-0@golden");
+  });
+
   const refusals: Array<[string, FakeAnswer, Record<string, unknown>, RegExp]> = [
     ["a missing volume group", { ...lvmSections(undefined), destination: destination() }, {}, /volume group data does not exist on this host/],
     ["a missing disk", { ...lvmSections({ name: "data", free: 0 }), destination: destination() }, {}, /logical volume data\/vm-100-disk-0 does not exist/],

@@ -5,6 +5,8 @@ import { dynamicProvider } from "../../provider/dynamic/provider";
 import { snapshot, SnapshotInputs } from "../../provider/resources/snapshot";
 import { EXTENT, FakeHost, lvmSections, MEASURE_32MIB, qcow2Info, runs, stepAt } from "../support/fakeHost";
 import { CONNECTION as connection, noHost } from "../support/noHost";
+import { parseLvs } from "../../provider/lvm/report";
+import { snapshotsOf } from "../../provider/storage/snapshots";
 
 const provider = dynamicProvider(snapshot, noHost);
 const base = { connection, volumeGroup: "data", disk: "vm-401-disk-0.qcow2", name: "id" };
@@ -25,7 +27,9 @@ describe("Snapshot check (no host contacted)", () => {
     ["a name making an LV name LVM reserves", { name: "x_tmeta" }, /^name: the snapshot's LV snap_vm-401-disk-0_x_tmeta\.qcow2: must not contain '_tmeta'/],
     ["a name making too long an LV name", { name: "n".repeat(120) }, /^name: the snapshot's LV .*at most 127 characters/],
     ["a disk name with a slash", { disk: "othervg/disk" }, /^disk: logical volume name may contain only/],
-    ["an unknown method", { method: "cow" }, /^method: method must be one of auto, chain, thick/],
+    ["an unknown method", { method: "cow" }, /^method: method must be one of auto, chain, thick, thin$/],
+    ["a size for a thin snapshot", { method: "thin", size: "1GiB" }, /^size: size applies only to thick snapshots: a thin snapshot shares/],
+    ["an lvName for a thin snapshot", { method: "thin", lvName: "linux01-snap" }, /^lvName: lvName applies only to thick snapshots: a thin snapshot.s LV is named snap_<disk>_<name>/],
     ["a size for a chain snapshot", { method: "chain", size: "1GiB" }, /^size: size applies only to thick snapshots/],
     ["an lvName for a chain snapshot", { method: "chain", lvName: "linux01-snap" }, /^lvName: lvName applies only to thick snapshots/],
     ["a size that is not a size", { method: "thick", size: "lots" }, /^size: not a size/],
@@ -107,5 +111,60 @@ describe("Snapshot create (fake host)", () => {
     assert.ok(runs(host.text(1), ["lvcreate", "--yes", "--snapshot", "-L", `${12 * MiB}b`, "-n", "snap_vm-401-disk-1_id",
       "--addtag", "pulumi-lvm/snapshot=id", "--", "data/vm-401-disk-1"]), host.text(1));
     assert.deepStrictEqual([outs.method, outs.valid, outs.sizeBytes], ["thick", true, 12 * MiB]);
+  });
+});
+
+describe("Snapshot thin (fake host)", () => {
+  const pool = { name: "pool", size: 1024 * MiB, attr: "twi-aotz--", dataPercent: 40, tags: ["pulumi-lvm/thin-refuse-above=90"] };
+  const disk = { name: "vm-300-disk-0", size: 64 * MiB, attr: "Vwi-a-tz--", pool: "pool", tags: ["pulumi-lvm/format=raw"] };
+  const snapLv = { name: "snap_vm-300-disk-0_id", size: 64 * MiB, attr: "Vri---tz-k", pool: "pool", origin: disk.name, tags: ["pulumi-lvm/snapshot=id"] };
+  const check = async (patch: Record<string, unknown> = {}) =>
+    (await provider.check!({}, { ...base, disk: disk.name, ...patch })).inputs as SnapshotInputs;
+
+  it("auto on a thin disk: a read-only thin snapshot with the activation-skip flag, under the pool's fill guard and the hooks", async () => {
+    const host = new FakeHost([
+      lvmSections({ name: "data", free: 0 }, [pool, disk]),
+      { lvs: lvmSections({ name: "data", free: 0 }, [pool, disk, snapLv]).lvs },
+    ]);
+    const outs = await snapshot.create(host, await check({ quiesce: { before: [["sync"]], after: [["true"]] } }));
+    const text = host.text(1);
+    assert.ok(runs(text, ["lvcreate", "--yes", "--snapshot", "--permission", "r", "--setactivationskip", "y", "-n", "snap_vm-300-disk-0_id",
+      "--addtag", "pulumi-lvm/snapshot=id", "--", "data/vm-300-disk-0"]), text);
+    assert.ok(runs(text, ["lvremove", "--yes", "--", "data/snap_vm-300-disk-0_id"]), "undone if a later step fails");
+    for (const v of ["pool='pool'", "check_fill='1'", "refuse_above='90'", "max_over_commit=''", "what='a new thin snapshot snap_vm-300-disk-0_id'"]) {
+      assert.ok(text.includes(v), `${v} in:\n${text}`);
+    }
+    assert.ok(!text.includes("check free space"), "a thin snapshot takes no room from the VG");
+    const order = ["lock", "check the snapshot's name is free", "check the thin pool", "quiesce.before[0]", "lvcreate the thin snapshot", "quiesce.after"];
+    order.reduce((at, step) => { const next = stepAt(text, step); assert.ok(next > at, `${step} out of order`); return next; }, -1);
+    assert.deepStrictEqual([outs.method, outs.lvName, outs.thinPool, outs.sizeBytes], ["thin", "snap_vm-300-disk-0_id", "pool", 64 * MiB]);
+  });
+
+  it("refuses a chain snapshot of a thin disk, a thin one of a thick disk, and an lvName for a thin one, changing nothing", async () => {
+    const answer = (lvs: object[]) => new FakeHost([lvmSections({ name: "data", free: 1024 * MiB }, lvs as never)]);
+    const qcow2Thin = { ...disk, name: "vm-300-disk-1.qcow2", tags: ["pulumi-lvm/format=qcow2"] };
+    await assert.rejects(snapshot.create(answer([pool, qcow2Thin]), await check({ disk: qcow2Thin.name, method: "chain" })),
+      /is a thin disk \(pool pool\): a chain snapshot would move its current state to a thick overlay; use method: "thin"/);
+    await assert.rejects(snapshot.create(answer([{ name: disk.name, size: 64 * MiB }]), await check({ method: "thin" })),
+      /is not a thin disk: a thin snapshot needs a disk on a thin pool \(a VmDisk with thinPool\); use method: "thick"/);
+    await assert.rejects(snapshot.create(answer([pool, disk]), await check({ lvName: "mine" })),
+      /lvName applies only to thick snapshots, and data\/vm-300-disk-0 gets a thin snapshot/);
+  });
+
+  it("reads a thin snapshot back as thin, and deletes it with lvremove under the lock", async () => {
+    const olds = { ...(await check({ method: "thin" })), method: "thin" as const, lvName: snapLv.name, createdAt: "t", sizeBytes: 64 * MiB, thinPool: "pool" };
+    const read = await snapshot.read(new FakeHost([lvmSections({ name: "data", free: 0 }, [pool, disk, snapLv])]), olds);
+    assert.deepStrictEqual([read?.method, read?.thinPool, read?.valid], ["thin", "pool", undefined]);
+    const host = new FakeHost([{}]);
+    await snapshot.delete(host, olds);
+    assert.ok(runs(host.text(0), ["lvremove", "--yes", "--", "data/snap_vm-300-disk-0_id"]), host.text(0));
+    assert.ok(stepAt(host.text(0), "lock") < stepAt(host.text(0), "lvremove the snapshot"));
+  });
+
+  it("finds a thin snapshot whose disk's LV was re-created (no origin left) by its tag and Proxmox's name", () => {
+    const orphan = { ...snapLv, origin: "" };
+    const lvs = parseLvs(lvmSections({ name: "data", free: 0 }, [pool, disk, orphan, { ...orphan, name: "snap_vm-300-disk-0_other" }]).lvs);
+    assert.deepStrictEqual(snapshotsOf(lvs, "data", disk.name).map((s) => [s.name, s.method]), [["id", "thin"]],
+      "an LV whose name does not match its tag is not taken for the disk's snapshot");
   });
 });

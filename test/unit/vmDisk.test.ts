@@ -5,7 +5,7 @@ import { HostCommandError } from "../../provider/command";
 import { dynamicProvider, UNKNOWN } from "../../provider/dynamic/provider";
 import { vmDisk, VmDiskInputs, VmDiskOutputs } from "../../provider/resources/vmDisk";
 import { CONNECTION as connection, noHost } from "../support/noHost";
-import { EXTENT, FakeHost, lvmSections, MEASURE_32MIB, MEASURE_64MIB, qcow2Info, runs, stepAt } from "../support/fakeHost";
+import { EXTENT, FakeHost, FakeLv, lvmSections, MEASURE_32MIB, MEASURE_64MIB, qcow2Info, runs, stepAt } from "../support/fakeHost";
 
 const provider = dynamicProvider(vmDisk, noHost);
 const base = { connection, volumeGroup: "data", name: "vm-100-disk-0.qcow2", size: "32MiB", format: "qcow2" };
@@ -329,5 +329,93 @@ describe("VmDisk update and delete (fake host)", () => {
     const withoutBlkdiscard = new FakeHost([{}], { tools });
     await vmDisk.delete(withoutBlkdiscard, { ...(await created()), wipeOnDelete: true });
     assert.match(withoutBlkdiscard.text(0), /dd if=\/dev\/zero of="\$dev"/);
+  });
+});
+
+describe("VmDisk on a thin pool (fake host)", () => {
+  const POOL: FakeLv = { name: "pool", size: 1024 * MiB, attr: "twi-aotz--", dataPercent: 3,
+    tags: ["pulumi-lvm/thin-refuse-above=80", "pulumi-lvm/thin-max-over-commit=2"] };
+  const thin = (patch: Record<string, unknown> = {}) => inputs({ name: "vm-100-disk-1", format: "raw", size: "1GiB", thinPool: "pool", ...patch });
+  const thinLv = (size: number): FakeLv => ({ name: "vm-100-disk-1", size, attr: "Vwi-a-tz--", pool: "pool", dataPercent: 0 });
+
+  it("refuses wipeOnDelete for a thin disk, and replaces on a change of thinPool", async () => {
+    assert.deepStrictEqual(await failures({ ...base, thinPool: "pool", wipeOnDelete: true }),
+      ["wipeOnDelete: wipeOnDelete applies to thick disks: zeroing a thin disk would allocate all of it in the pool first; its blocks go back to the pool on delete, and a pool with zero: true (the default) zeroes them before any thin LV uses them again"]);
+    assert.match((await failures({ ...base, thinPool: "pool_tmeta" }))[0], /^thinPool: .*must not contain '_tmeta'/);
+    const olds = { ...base, size: 32 * MiB, wipeOnDelete: false, tags: [], adopt: false };
+    assert.deepStrictEqual((await provider.diff!("id", olds, { ...olds, thinPool: "pool" })).replaces, ["thinPool"]);
+  });
+
+  it("raw: under the lock, the pool's guards (from its tags) instead of a free-space check, then lvcreate -V --thinpool", async () => {
+    const host = new FakeHost([
+      lvmSections({ name: "data", free: 0 }, [POOL]),
+      lvmSections({ name: "data", free: 0 }, [POOL, thinLv(1024 * MiB)]),
+    ]);
+    const out = await vmDisk.create(host, await thin({ tags: ["pve"] }));
+    const create = host.text(1);
+    assert.ok(runs(create, ["lvcreate", "--yes", "-Wy", "-V", `${1024 * MiB}b`, "--thinpool", "data/pool", "-n", "vm-100-disk-1",
+      "--addtag", "pve", "--addtag", "pulumi-lvm/format=raw", "--addtag", "pulumi-lvm/creating", "--", "data"]), create);
+    assert.ok(runs(create, ["lvremove", "--yes", "--", "data/vm-100-disk-1"]), "undone if a later step fails");
+    for (const v of ["pool='pool'", "check_fill='1'", "refuse_above='80'", "max_over_commit='2'", `adding='${1024 * MiB}'`,
+      "what='a new thin disk vm-100-disk-1 (1 GiB)'"]) assert.ok(create.includes(v), `${v} in:\n${create}`);
+    assert.ok(!create.includes("check free space"), "a thin LV takes no room from the VG");
+    const order = ["lock", "check the name is free", "check the thin pool", "lvcreate", "wait for the device"];
+    order.reduce((at, step) => { const next = stepAt(create, step); assert.ok(next > at, `${step} out of order`); return next; }, -1);
+    assert.deepStrictEqual([out.thinPool, out.lvSizeBytes, out.allocatedPercent], ["pool", 1024 * MiB, 0]);
+  });
+
+  it("a pool without guard tags gets the defaults: refuse above 95%, no over-commit limit", async () => {
+    const host = new FakeHost([
+      lvmSections({ name: "data", free: 0 }, [{ ...POOL, tags: [] }]),
+      lvmSections({ name: "data", free: 0 }, [POOL, thinLv(1024 * MiB)]),
+    ]);
+    await vmDisk.create(host, await thin());
+    assert.ok(host.text(1).includes("refuse_above='95'") && host.text(1).includes("max_over_commit=''"), host.text(1));
+  });
+
+  it("qcow2: the thin LV is sized by qemu-img measure as a thick one, then formatted", async () => {
+    const host = new FakeHost([
+      { ...lvmSections({ name: "data", free: 0 }, [POOL]), measure: MEASURE_32MIB },
+      { ...lvmSections({ name: "data", free: 0 }, [POOL, { ...thinLv(36 * MiB), name: "vm-100-disk-0.qcow2" }]), image: qcow2Info(32 * MiB) },
+    ]);
+    await vmDisk.create(host, await inputs({ thinPool: "pool" }));
+    const create = host.text(1);
+    assert.ok(runs(create, ["lvcreate", "--yes", "-Wy", "-V", `${36 * MiB}b`, "--thinpool", "data/pool", "-n", "vm-100-disk-0.qcow2",
+      "--addtag", "pulumi-lvm/format=qcow2", "--addtag", "pulumi-lvm/creating", "--", "data"]), create);
+    assert.ok(stepAt(create, "lvcreate") < stepAt(create, "qemu-img create"));
+  });
+
+  it("refuses a thin pool that does not exist or is not a pool, before the locked script", async () => {
+    const none = new FakeHost([lvmSections({ name: "data", free: 0 }, [])]);
+    await assert.rejects(vmDisk.create(none, await thin()), /thin pool data\/pool does not exist on this host; create it with a ThinPool first/);
+    const thick = new FakeHost([lvmSections({ name: "data", free: 0 }, [{ name: "pool", size: 4 * MiB }])]);
+    await assert.rejects(vmDisk.create(thick, await thin()), /data\/pool is not a thin pool \(lv_attr -wi-a-----\)/);
+    assert.strictEqual(none.scripts.length + thick.scripts.length, 2, "only the inspections ran");
+  });
+
+  it("grows a thin disk in place: the over-commit guard for the growth (not the fill guard), no free-space check", async () => {
+    const olds: VmDiskOutputs = { ...(await thin()), path: "/dev/data/vm-100-disk-1", lvName: "vm-100-disk-1", uuid: "u",
+      lvSizeBytes: 1024 * MiB, virtualSizeBytes: 1024 * MiB, active: true, open: false };
+    const host = new FakeHost([
+      { ...lvmSections({ name: "data", free: 0 }, [POOL, thinLv(1024 * MiB)]), "inspect existing disk": "" },
+      lvmSections({ name: "data", free: 0 }, [POOL, thinLv(1536 * MiB)]),
+    ]);
+    await vmDisk.update(host, olds, await thin({ size: "1.5GiB" }));
+    const grow = host.text(1);
+    for (const v of ["check_fill='0'", `adding='${512 * MiB}'`, "max_over_commit='2'"]) assert.ok(grow.includes(v), `${v} in:\n${grow}`);
+    assert.ok(!grow.includes("check free space"), grow);
+    assert.ok(runs(grow, ["lvextend", "--yes", "-L", `${1536 * MiB}b`, "--", "data/vm-100-disk-1"]), grow);
+    assert.ok(stepAt(grow, "check the thin pool") < stepAt(grow, "lvextend"));
+  });
+
+  it("adopt refuses a thick LV as a thin disk and a thin LV as a thick one, or one of another pool", async () => {
+    const answer = (lv: FakeLv) => new FakeHost([{ ...lvmSections({ name: "data", free: 0 }, [POOL, lv]),
+      "inspect existing disk": JSON.stringify({ "virtual-size": 1024 * MiB, "format": "raw" }) }]);
+    await assert.rejects(vmDisk.create(answer({ name: "vm-100-disk-1", size: 1024 * MiB }), await thin({ adopt: true })),
+      /exists but it is not a thin LV \(of pool pool\); nothing was changed/);
+    await assert.rejects(vmDisk.create(answer({ ...thinLv(1024 * MiB), pool: "other" }), await thin({ adopt: true })),
+      /exists but it is a thin LV of pool other, not pool; nothing was changed/);
+    await assert.rejects(vmDisk.create(answer(thinLv(1024 * MiB)), await thin({ adopt: true, thinPool: undefined })),
+      /exists but it is a thin LV of pool pool; set thinPool: "pool"; nothing was changed/);
   });
 });

@@ -5,6 +5,7 @@ import { INFO_IF_PRESENT, parseImageInfo } from "../../qemu";
 import { HostSession, ResourceKind } from "../../resource";
 import { diskFormatOf, RESERVED_SNAPSHOT_PREFIX } from "../../storage/naming";
 import { findSnapshot, snapshotsOf } from "../../storage/snapshots";
+import { findThinPool, isThinLv, poolLimitsOf } from "../../storage/thin";
 import { resolveSize, SizeOrPercent } from "../../validate";
 import { refusal, resourceId } from "../common";
 import { FILE_FACTS, HASH_LIB, REMOVE_EXPORT } from "./host";
@@ -117,16 +118,18 @@ async function inspect(host: HostSession, inputs: DiskExportInputs): Promise<Ins
 
 function sourceOf(host: HostSession, operation: string, inputs: DiskExportInputs, vg: VgRow, disk: LvRow, lvs: LvRow[]): ExportSource {
   // Never probed: a raw disk whose guest wrote a qcow2 header would probe as qcow2 (and expose the host files it
-  // names as its backing file). A thick snapshot holds the disk's format; a chain snapshot is a qcow2 whose backing
-  // chain `qemu-img convert` follows (and so flattens).
+  // names as its backing file). A thick or thin snapshot holds the disk's format; a chain snapshot is a qcow2 whose
+  // backing chain `qemu-img convert` follows (and so flattens).
   const format = diskFormatOf(disk.name, disk.tags);
   if (inputs.snapshot === undefined) {
+    const state = `${label(inputs)} (temporary snapshot)`;
+    if (isThinLv(disk)) {
+      // A thin disk's temporary snapshot is thin (snapshotSize does not apply): it shares the disk's blocks.
+      const pool = findThinPool(lvs, inputs.volumeGroup, disk.poolLv);
+      return { lvName: inputs.disk, format, activate: [], temporary: { thinPool: disk.poolLv, limits: poolLimitsOf(pool?.tags ?? []) }, state };
+    }
     const size = SizeOrPercent.parse(inputs.snapshotSize ?? DEFAULT_SNAPSHOT_SIZE);
-    return {
-      lvName: inputs.disk, format, activate: [],
-      temporaryBytes: resolveSize(size, disk.sizeBytes, vg.extentSizeBytes),
-      state: `${label(inputs)} (temporary snapshot)`,
-    };
+    return { lvName: inputs.disk, format, activate: [], temporary: { bytes: resolveSize(size, disk.sizeBytes, vg.extentSizeBytes) }, state };
   }
   const snapshots = snapshotsOf(lvs, inputs.volumeGroup, inputs.disk);
   const snap = findSnapshot(lvs, inputs.volumeGroup, inputs.disk, inputs.snapshot);
@@ -135,7 +138,6 @@ function sourceOf(host: HostSession, operation: string, inputs: DiskExportInputs
     throw refusal(host, operation, `${label(inputs)} has no snapshot named ${inputs.snapshot} (it has ${names.length ? names.join(", ") : "none"})`);
   }
   const where = `snapshot ${inputs.snapshot} (${inputs.volumeGroup}/${snap.lvName})`;
-  if (snap.method === "thin") throw refusal(host, operation, `${where} is a thin snapshot; DiskExport copies thick and chain snapshots`);
   if (snap.method === "chain" && format !== "qcow2") {
     throw refusal(host, operation, `${where} looks like a chain snapshot, but ${inputs.disk} is not a qcow2 disk (its name does not end in .qcow2)`);
   }

@@ -3,8 +3,9 @@ import { posix } from "path";
 import { HostCommandError, Script, vgLockFiles } from "../../command";
 import { reportProgress } from "../../progress";
 import { HostSession } from "../../resource";
-import { ACTIVATE_ALL, CHECK_FREE, formatFreeVars, WAIT_FOR_DEVICE } from "../../storage/hostChecks";
+import { CHECK_FREE, formatFreeVars, WAIT_FOR_DEVICE } from "../../storage/hostChecks";
 import { TEMPORARY_TAG } from "../../storage/naming";
+import { activateLvs, addThinSnapshot, checkThinPool, PoolLimits } from "../../storage/thin";
 import { formatBytes } from "../../validate";
 import { LOCK_TIMEOUT_SECONDS } from "../common";
 import {
@@ -26,10 +27,16 @@ export interface ExportSource {
   lvName: string;
   /** The format of the image on that LV. */
   format: "raw" | "qcow2";
-  /** LVs to activate first if inactive (a chain snapshot and the older snapshots it is backed by). */
+  /**
+   * LVs to activate first if inactive (a chain snapshot and the older snapshots it is backed by; a thin snapshot,
+   * which has the activation-skip flag).
+   */
   activate: string[];
-  /** A temporary snapshot of the disk is taken, of this many bytes. */
-  temporaryBytes?: number;
+  /**
+   * A temporary snapshot of the disk is taken: a thick one of this many bytes, or (for a thin disk) a thin one, under
+   * its pool's guards.
+   */
+  temporary?: { bytes: number } | { thinPool: string; limits: PoolLimits };
   /** `vg/disk@snapshot` or `vg/disk (temporary snapshot)`. */
   state: string;
 }
@@ -76,7 +83,7 @@ export function jobVars(inputs: DiskExportInputs, source: ExportSource, head: Ma
     vg: inputs.volumeGroup,
     lv: inputs.disk,
     tmp_prefix: temporaryLvName(inputs.disk, ""),
-    tmp_lv: source.temporaryBytes !== undefined ? temporaryLvName(inputs.disk, job) : "",
+    tmp_lv: source.temporary !== undefined ? temporaryLvName(inputs.disk, job) : "",
     temporary_tag: TEMPORARY_TAG,
     path: inputs.path,
     dir: posix.dirname(inputs.path),
@@ -86,7 +93,7 @@ export function jobVars(inputs: DiskExportInputs, source: ExportSource, head: Ma
     job,
     jobs_root: JOBS_ROOT,
     job_dir: `${JOBS_ROOT}/export-${job}`,
-    src: `/dev/${inputs.volumeGroup}/${source.temporaryBytes !== undefined ? temporaryLvName(inputs.disk, job) : source.lvName}`,
+    src: `/dev/${inputs.volumeGroup}/${source.temporary !== undefined ? temporaryLvName(inputs.disk, job) : source.lvName}`,
     src_format: source.format,
     out_format: inputs.format,
     compress: inputs.compress ? "1" : "",
@@ -107,17 +114,24 @@ function startScript(operation: string, inputs: DiskExportInputs, source: Export
     .code("claim the job", CLAIM_JOB, vars)
     .undo(["rm", "-rf", "--", vars.job_dir]);
   let activate = source.activate;
-  if (source.temporaryBytes !== undefined) {
-    const bytes = source.temporaryBytes;
+  const temporary = source.temporary;
+  if (temporary && "bytes" in temporary) {
+    const bytes = temporary.bytes;
     script.code("check free space", CHECK_FREE, { vg: vars.vg, ...formatFreeVars(bytes, formatBytes(bytes), `the temporary snapshot of ${inputs.disk}`) })
       // Thick snapshots take no -W/-Z: their content is the origin's.
       .run("take the temporary snapshot", ["lvcreate", "--yes", "-s", "-L", `${bytes}b`, "-n", vars.tmp_lv,
         "--addtag", TEMPORARY_TAG, "--", `${inputs.volumeGroup}/${inputs.disk}`])
       .undo(["lvremove", "--yes", "--", `${inputs.volumeGroup}/${vars.tmp_lv}`]);
     activate = [vars.tmp_lv];
+  } else if (temporary) {
+    // A thin disk gets a thin temporary snapshot: it cannot overflow, and takes room in the pool only as the disk is
+    // rewritten during the copy. It is still a new thin LV, so the pool's fill guard applies.
+    checkThinPool(script, { vg: vars.vg, pool: temporary.thinPool, limits: temporary.limits, fill: true,
+      what: `the temporary thin snapshot of ${inputs.disk}` });
+    addThinSnapshot(script, { vg: vars.vg, origin: inputs.disk, lvName: vars.tmp_lv, tags: [TEMPORARY_TAG], readOnly: true, activationSkip: true });
+    activate = [vars.tmp_lv];
   }
-  return script
-    .code("activate the source", ACTIVATE_ALL, { vg: vars.vg }, activate)
+  return activateLvs(script, "activate the source", vars.vg, activate)
     .code("wait for the source device", WAIT_FOR_DEVICE, { dev: vars.src })
     .code("start the copy on the host", START_WORKER, vars);
 }

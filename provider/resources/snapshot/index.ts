@@ -1,19 +1,21 @@
 import { readHostLvm } from "../../lvm/hostState";
 import { HostSession, ResourceKind } from "../../resource";
 import { requireTool } from "../../ssh";
-import { diskFormatOf, findSnapshot, snapshotLvName } from "../../storage";
+import { diskFormatOf, findSnapshot, isThinLv, snapshotLvName } from "../../storage";
 import { describePending, pendingOf, retakerOf } from "../../storage/journal";
 import { refusal, resourceId } from "../common";
 import { createChain, deleteChain, readChainSnapshot } from "./chain";
-import { Found, label } from "./common";
+import { Found, label, removeSnapshotLv } from "./common";
 import { ResolvedMethod, SnapshotInputs, SnapshotOutputs } from "./inputs";
-import { createThick, deleteThick, describeThick } from "./thick";
+import { createThick, describeThick } from "./thick";
+import { createThin, describeThin } from "./thin";
 
 export { SnapshotInputs, SnapshotOutputs } from "./inputs";
 
 /**
- * A snapshot of a VM disk, by one of two methods: `chain` (Proxmox VE 9's qcow2 volume chain, for qcow2 disks) or
- * `thick` (a classic `lvcreate --snapshot`, for any disk, safe while it is in use). `auto` picks chain for a qcow2
+ * A snapshot of a VM disk, by one of three methods: `chain` (Proxmox VE 9's qcow2 volume chain, for qcow2 disks),
+ * `thick` (a classic `lvcreate --snapshot`, for any disk, safe while it is in use) or `thin` (a thin snapshot of a disk
+ * on a thin pool, as Proxmox's lvmthin storage takes them). `auto` picks thin for a thin disk, else chain for a qcow2
  * disk and thick for raw. A snapshot is never re-taken silently: only a change of what it is (disk, name, method)
  * replaces it.
  */
@@ -37,14 +39,15 @@ export const snapshot: ResourceKind<SnapshotInputs, SnapshotOutputs> = {
     if (taken) {
       throw refusal(host, operation, `${label(inputs)} exists already (LV ${inputs.volumeGroup}/${taken.lvName}, a ${taken.method} snapshot): snapshot names must be unique per disk; choose another name, or delete that snapshot first`);
     }
-    return method === "chain" ? createChain(host, inputs, found, lvName) : createThick(host, inputs, found, lvName);
+    if (method === "chain") return createChain(host, inputs, found, lvName);
+    return method === "thin" ? createThin(host, inputs, found, lvName) : createThick(host, inputs, found, lvName);
   },
 
   async read(host, olds) {
     if (olds.method === "chain") return readChainSnapshot(host, olds);
     const { lvs } = await readHostLvm(host);
     const lv = lvs.find((l) => l.vg === olds.volumeGroup && l.name === olds.lvName);
-    if (lv) return describeThick(olds, lv, olds.createdAt);
+    if (lv) return olds.method === "thin" ? describeThin(olds, lv, olds.createdAt) : describeThick(olds, lv, olds.createdAt);
     // A rollback merged it into the disk and was cut off before taking it again: the next up of the Rollback does.
     const retaker = retakerOf(lvs, olds.volumeGroup, olds.lvName);
     return retaker ? { ...olds, pending: describePending(olds.volumeGroup, pendingOf(retaker)!) } : undefined;
@@ -56,7 +59,7 @@ export const snapshot: ResourceKind<SnapshotInputs, SnapshotOutputs> = {
   },
 
   async delete(host, olds) {
-    return olds.method === "chain" ? deleteChain(host, olds) : deleteThick(host, olds);
+    return olds.method === "chain" ? deleteChain(host, olds) : removeSnapshotLv(host, olds);
   },
 };
 
@@ -74,16 +77,27 @@ async function inspect(host: HostSession, inputs: SnapshotInputs): Promise<Found
   return { vg, disk, lvs: lvm.lvs.filter((l) => l.vg === inputs.volumeGroup) };
 }
 
-/** auto: chain for a qcow2 disk, thick for raw; chain is refused for a raw disk. */
+/**
+ * auto: thin for a disk on a thin pool, else chain for a qcow2 disk and thick for raw. Chain is refused for a raw
+ * disk, and for a thin one (its overlay would be a thick LV); thin is refused for a disk that is not on a thin pool.
+ */
 function resolveMethod(host: HostSession, inputs: SnapshotInputs, found: Found): ResolvedMethod {
   const format = diskFormatOf(found.disk.name, found.disk.tags);
+  const thin = isThinLv(found.disk);
+  const disk = `${inputs.volumeGroup}/${inputs.disk}`;
   const operation = `snapshot ${label(inputs)}`;
   if (inputs.method === "chain" && format !== "qcow2") {
-    throw refusal(host, operation, `${inputs.volumeGroup}/${inputs.disk} is a raw disk: a chain snapshot needs a qcow2 disk; use method: "thick"`);
+    throw refusal(host, operation, `${disk} is a raw disk: a chain snapshot needs a qcow2 disk; use method: "thick"`);
   }
-  const method = inputs.method === "auto" ? (format === "qcow2" ? "chain" : "thick") : inputs.method;
-  if (method === "chain" && inputs.lvName !== undefined) {
-    throw refusal(host, operation, `lvName applies only to thick snapshots, and ${inputs.volumeGroup}/${inputs.disk} (qcow2) gets a chain snapshot; set method: "thick" to name its LV`);
+  if (inputs.method === "chain" && thin) {
+    throw refusal(host, operation, `${disk} is a thin disk (pool ${found.disk.poolLv}): a chain snapshot would move its current state to a thick overlay; use method: "thin"`);
+  }
+  if (inputs.method === "thin" && !thin) {
+    throw refusal(host, operation, `${disk} is not a thin disk: a thin snapshot needs a disk on a thin pool (a VmDisk with thinPool); use method: "${format === "qcow2" ? "chain" : "thick"}"`);
+  }
+  const method = inputs.method === "auto" ? (thin ? "thin" : format === "qcow2" ? "chain" : "thick") : inputs.method;
+  if (method !== "thick" && inputs.lvName !== undefined) {
+    throw refusal(host, operation, `lvName applies only to thick snapshots, and ${disk} gets a ${method} snapshot; set method: "thick" to name its LV`);
   }
   return method;
 }

@@ -4,7 +4,7 @@ import { Quiesce } from "../quiesce";
 import { snapshotLvName } from "../../storage/naming";
 import { LvName, lvNameProblem, SizeOrPercent, SnapshotName, VgName } from "../../validate";
 
-export const METHODS = ["auto", "chain", "thick"] as const;
+export const METHODS = ["auto", "chain", "thick", "thin"] as const;
 
 export const SnapshotInputs = z.strictObject({
   connection: ConnectionSchema,
@@ -12,7 +12,7 @@ export const SnapshotInputs = z.strictObject({
   disk: LvName,
   name: SnapshotName,
   method: z.enum(METHODS, { error: `method must be one of ${METHODS.join(", ")}` }).default("auto"),
-  /** Thick only: the COW area, bytes or a percentage of the origin; default 10%. */
+  /** Thick only: the COW area, bytes or a percentage of the origin; default 10%. A thin snapshot takes no room up front. */
   size: SizeOrPercent.optional(),
   /** Thick only: the snapshot LV's name instead of snap_<disk>_<name>. */
   lvName: LvName.optional(),
@@ -20,6 +20,14 @@ export const SnapshotInputs = z.strictObject({
 }).superRefine((s, ctx) => {
   if (s.method === "chain" && s.size !== undefined) {
     ctx.addIssue({ code: "custom", path: ["size"], message: "size applies only to thick snapshots: a chain snapshot's overlay is sized by qemu-img measure" });
+  }
+  if (s.method === "thin" && s.size !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["size"], message: "size applies only to thick snapshots: a thin snapshot shares its disk's blocks in the pool and takes room only as either is rewritten" });
+  }
+  // Rollback finds a thin snapshot by Proxmox's name, so that name is the only one it can have (accepted, as the
+  // outputs record it as lvName).
+  if (s.method === "thin" && s.lvName !== undefined && s.lvName !== snapshotLvName(s.disk, s.name, "thin")) {
+    ctx.addIssue({ code: "custom", path: ["lvName"], message: "lvName applies only to thick snapshots: a thin snapshot's LV is named snap_<disk>_<name>, as Proxmox names it" });
   }
   // Outputs record the chain LV's name as lvName, so the Proxmox name itself is accepted.
   if (s.method === "chain" && s.lvName !== undefined && s.lvName !== snapshotLvName(s.disk, s.name, "chain")) {
@@ -34,7 +42,7 @@ export const SnapshotInputs = z.strictObject({
   }
 });
 export type SnapshotInputs = z.infer<typeof SnapshotInputs>;
-export type ResolvedMethod = "chain" | "thick";
+export type ResolvedMethod = "chain" | "thick" | "thin";
 
 export interface SnapshotOutputs extends SnapshotInputs {
   method: ResolvedMethod;
@@ -50,6 +58,8 @@ export interface SnapshotOutputs extends SnapshotInputs {
   parent?: string;
   /** Chain: the backing file of the disk's current overlay (the newest snapshot's LV). */
   backingFile?: string;
+  /** Thin: the thin pool holding the snapshot (and its disk). */
+  thinPool?: string;
   /** An operation an earlier run did not finish, which the next pulumi up completes. */
   pending?: string;
 }

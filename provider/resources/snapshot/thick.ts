@@ -1,7 +1,7 @@
 import { Script } from "../../command";
 import { LvRow, parseLvs, reportArgv } from "../../lvm/report";
 import { HostSession } from "../../resource";
-import { CHECK_FREE, EXIT_IF_GONE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
+import { CHECK_FREE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
 import { snapshotTag } from "../../storage/naming";
 import { formatBytes, resolveSize } from "../../validate";
 import { LOCK_TIMEOUT_SECONDS } from "../common";
@@ -44,11 +44,4 @@ export function describeThick(inputs: SnapshotInputs | SnapshotOutputs, lv: LvRo
     usedPercent: lv.snapPercent ?? 0,
     valid: !lv.attr.invalid,
   };
-}
-
-export async function deleteThick(host: HostSession, olds: SnapshotOutputs): Promise<void> {
-  await host.run(new Script(`delete snapshot ${label(olds)}`)
-    .lock(olds.volumeGroup, LOCK_TIMEOUT_SECONDS)
-    .code("check the snapshot exists", EXIT_IF_GONE, { vg: olds.volumeGroup, lv: olds.lvName })
-    .run("lvremove the snapshot", ["lvremove", "--yes", "--", `${olds.volumeGroup}/${olds.lvName}`]));
 }
