@@ -2,7 +2,7 @@ import { Script, sh } from "../command";
 import { LvRow } from "../lvm/report";
 import { ChainImage, ChainRead, Qcow2Options, qcow2OptionString, readImageChain } from "../qemu";
 import { HostSession } from "../resource";
-import { ACTIVATE_ALL, REQUIRE_CLOSED, WAIT_FOR_DEVICE } from "./hostChecks";
+import { REQUIRE_CLOSED, WAIT_FOR_DEVICE } from "./hostChecks";
 import { absorbsTag, DELETING_TAG, heirOf } from "./journal";
 import { chainSnapshotPrefix } from "./naming";
 
@@ -112,11 +112,6 @@ fi`;
 /** Adds a check, run under the lock, that the image on `lv` is still backed by `backing`. */
 export function requireBacking(script: Script, vg: string, lv: string, backing: string): Script {
   return script.code("check the chain is as read", REQUIRE_BACKING, { dev: `/dev/${vg}/${lv}`, backing });
-}
-
-/** Every LV of the chain that the steps touch must have a device. */
-export function activateLinks(script: Script, vg: string, lvNames: readonly string[]): Script {
-  return script.code("activate the chain", ACTIVATE_ALL, { vg }, lvNames);
 }
 
 export function requireDiskClosed(script: Script, vg: string, disk: string, what: string): Script {

@@ -1,4 +1,4 @@
-import { sh } from "../command";
+import { Script, sh } from "../command";
 
 /**
  * Checks and waits that run on the host inside a locked operation, shared by every kind. Each reads the shell
@@ -51,5 +51,10 @@ for lv in "$@"; do
   if [ ! -b "/dev/$vg/$lv" ]; then lvchange --activate y --ignoreactivationskip -- "$vg/$lv" >&2; activated=1; fi
 done
 if [ -n "$activated" ] && command -v udevadm >/dev/null 2>&1; then udevadm settle; fi`;
+
+/** Adds a step that activates the LVs of `vg` named in `lvNames` whose device is missing (ACTIVATE_ALL). */
+export function activateLvs(script: Script, step: string, vg: string, lvNames: readonly string[]): Script {
+  return script.code(step, ACTIVATE_ALL, { vg }, lvNames);
+}
 
 export const formatFreeVars = (bytes: number, text: string, what: string) => ({ need: String(bytes), need_text: text, what });

@@ -25,7 +25,8 @@ export const replacesTag = (disk: string) => `${TAG_PREFIX}replaces=${disk}`;
  * consumes the snapshot, which is then taken again under the same LV name and size. (LV and snapshot names have no
  * ':'.)
  */
-export const retakeTag = (snapshotLv: string, bytes: number, name: string) => `${TAG_PREFIX}retake=${snapshotLv}:${bytes}:${name}`;
+const RETAKE = `${TAG_PREFIX}retake=`;
+export const retakeTag = (snapshotLv: string, bytes: number, name: string) => `${RETAKE}${snapshotLv}:${bytes}:${name}`;
 
 export type Pending =
   | { op: "absorb"; lv: string; child: string }
@@ -41,7 +42,7 @@ export function pendingOf(lv: LvRow): Pending | undefined {
   if (lv.tags.includes(DELETING_TAG)) return { op: "delete", lv: lv.name };
   const replaces = value(replacesTag(""));
   if (replaces !== undefined) return { op: "replace", lv: lv.name, disk: replaces };
-  const retake = value(`${TAG_PREFIX}retake=`)?.split(":");
+  const retake = value(RETAKE)?.split(":");
   if (retake?.length === 3) return { op: "retake", lv: lv.name, snapshotLv: retake[0], bytes: Number(retake[1]), name: retake[2] };
   return undefined;
 }
@@ -56,7 +57,10 @@ export function heirOf(lvs: readonly LvRow[], vg: string, name: string): LvRow |
 
 /** The disk LV whose journal says a rollback is re-taking the thick snapshot `snapshotLv`, if any. */
 export function retakerOf(lvs: readonly LvRow[], vg: string, snapshotLv: string): LvRow | undefined {
-  return lvs.find((lv) => lv.vg === vg && lv.tags.some((t) => t.startsWith(`${TAG_PREFIX}retake=${snapshotLv}:`)));
+  return lvs.find((lv) => {
+    const pending = lv.vg === vg ? pendingOf(lv) : undefined;
+    return pending?.op === "retake" && pending.snapshotLv === snapshotLv;
+  });
 }
 
 /** A sentence for a user about an unfinished operation. */

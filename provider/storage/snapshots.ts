@@ -1,3 +1,4 @@
+import { Script } from "../command";
 import { LvRow } from "../lvm/report";
 import { chainSnapshotId, looksLikeChainSnapshot, snapshotLvName, taggedSnapshotName } from "./naming";
 
@@ -49,4 +50,22 @@ function isOrphanedThinSnapshot(lv: LvRow, disk: string): boolean {
 function nameFromLv(lvName: string, disk: string): string | undefined {
   const prefix = snapshotLvName(disk, "", "thick");
   return lvName.startsWith(prefix) && lvName.length > prefix.length ? lvName.slice(prefix.length) : lvName;
+}
+
+export interface NewThickSnapshot {
+  vg: string;
+  origin: string;
+  lvName: string;
+  /** The copy-on-write area. */
+  bytes: number;
+  tags: readonly string[];
+}
+
+/**
+ * Adds the step that takes a thick snapshot (`lvcreate --snapshot -L`); the caller decides whether a later failure
+ * undoes it. Thick snapshots take no -W/-Z: their content is the origin's.
+ */
+export function addThickSnapshot(script: Script, step: string, s: NewThickSnapshot): Script {
+  return script.run(step, ["lvcreate", "--yes", "--snapshot", "-L", `${s.bytes}b`, "-n", s.lvName,
+    ...s.tags.flatMap((t) => ["--addtag", t]), "--", `${s.vg}/${s.origin}`]);
 }

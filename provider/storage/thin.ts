@@ -1,6 +1,5 @@
 import { Script, sh } from "../command";
 import { LvRow } from "../lvm/report";
-import { ACTIVATE_ALL } from "./hostChecks";
 import { TAG_PREFIX } from "./naming";
 
 /**
@@ -148,7 +147,7 @@ export interface NewThinSnapshot {
   readOnly: boolean;
   /**
    * The activation-skip flag (`-k`): LVM's default for thin snapshots, so a host does not activate every snapshot at
-   * boot; reading one then needs `activateLvs` (which passes `-K`). A disk made from a snapshot turns it off.
+   * boot; reading one then needs `activateLvs` (storage/hostChecks.ts, which passes `-K`). A disk made from a snapshot turns it off.
    */
   activationSkip: boolean;
 }
@@ -163,9 +162,4 @@ export function addThinSnapshot(script: Script, s: NewThinSnapshot): Script {
       "--setactivationskip", s.activationSkip ? "y" : "n", "-n", s.lvName, ...s.tags.flatMap((t) => ["--addtag", t]),
       "--", `${s.vg}/${s.origin}`])
     .undo(["lvremove", "--yes", "--", `${s.vg}/${s.lvName}`]);
-}
-
-/** Activates the LVs of $vg named in lvNames whose device is missing, thin snapshots with the skip flag included. */
-export function activateLvs(script: Script, step: string, vg: string, lvNames: readonly string[]): Script {
-  return script.code(step, ACTIVATE_ALL, { vg }, lvNames);
 }

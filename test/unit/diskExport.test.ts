@@ -148,7 +148,7 @@ describe("DiskExport create (fake host)", () => {
     const out = await run;
     const start = host.text(1);
     const tmp = /tmp_lv='(snap_vm-100-disk-0_pulumi-lvm-export-[0-9a-f]{8})'/.exec(start)![1];
-    assert.ok(runs(start, ["lvcreate", "--yes", "-s", "-L", `${100 * MiB}b`, "-n", tmp, "--addtag", "pulumi-lvm/temporary", "--", "data/vm-100-disk-0"]),
+    assert.ok(runs(start, ["lvcreate", "--yes", "--snapshot", "-L", `${100 * MiB}b`, "-n", tmp, "--addtag", "pulumi-lvm/temporary", "--", "data/vm-100-disk-0"]),
       "10% of 1000 MiB, in whole 4 MiB extents");
     assert.ok(runs(start, ["lvremove", "--yes", "--", `data/${tmp}`]), "the snapshot is removed if the start fails");
     const order = ["check the destination", "lock", "remove leftovers of earlier exports", "claim the job", "check free space",

@@ -3,9 +3,10 @@ import { posix } from "path";
 import { HostCommandError, Script, vgLockFiles } from "../../command";
 import { reportProgress } from "../../progress";
 import { HostSession } from "../../resource";
-import { CHECK_FREE, formatFreeVars, WAIT_FOR_DEVICE } from "../../storage/hostChecks";
+import { activateLvs, CHECK_FREE, formatFreeVars, WAIT_FOR_DEVICE } from "../../storage/hostChecks";
+import { addThickSnapshot } from "../../storage/snapshots";
 import { TEMPORARY_TAG } from "../../storage/naming";
-import { activateLvs, addThinSnapshot, checkThinPool, PoolLimits } from "../../storage/thin";
+import { addThinSnapshot, checkThinPool, PoolLimits } from "../../storage/thin";
 import { formatBytes } from "../../validate";
 import { LOCK_TIMEOUT_SECONDS } from "../common";
 import {
@@ -117,10 +118,8 @@ function startScript(operation: string, inputs: DiskExportInputs, source: Export
   const temporary = source.temporary;
   if (temporary && "bytes" in temporary) {
     const bytes = temporary.bytes;
-    script.code("check free space", CHECK_FREE, { vg: vars.vg, ...formatFreeVars(bytes, formatBytes(bytes), `the temporary snapshot of ${inputs.disk}`) })
-      // Thick snapshots take no -W/-Z: their content is the origin's.
-      .run("take the temporary snapshot", ["lvcreate", "--yes", "-s", "-L", `${bytes}b`, "-n", vars.tmp_lv,
-        "--addtag", TEMPORARY_TAG, "--", `${inputs.volumeGroup}/${inputs.disk}`])
+    script.code("check free space", CHECK_FREE, { vg: vars.vg, ...formatFreeVars(bytes, formatBytes(bytes), `the temporary snapshot of ${inputs.disk}`) });
+    addThickSnapshot(script, "take the temporary snapshot", { vg: inputs.volumeGroup, origin: inputs.disk, lvName: vars.tmp_lv, bytes, tags: [TEMPORARY_TAG] })
       .undo(["lvremove", "--yes", "--", `${inputs.volumeGroup}/${vars.tmp_lv}`]);
     activate = [vars.tmp_lv];
   } else if (temporary) {

@@ -2,8 +2,8 @@ import { Script } from "../../command";
 import { LvRow, VgRow } from "../../lvm/report";
 import { measureArgv, parseMeasure } from "../../qemu";
 import { HostSession } from "../../resource";
-import { activateLinks, addOverlay, overlayOptions, positionOf, readChain, requireBacking, requireDiskClosed } from "../../storage/chain";
-import { CHECK_FREE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
+import { addOverlay, overlayOptions, positionOf, readChain, requireBacking, requireDiskClosed } from "../../storage/chain";
+import { activateLvs, CHECK_FREE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
 import { replacesTag } from "../../storage/journal";
 import { chainSnapshotId, replacementLvName } from "../../storage/naming";
 import { FoundSnapshot } from "../../storage/snapshots";
@@ -55,7 +55,7 @@ export async function rollbackChain(host: HostSession, inputs: RollbackInputs, v
     }
     script.code("check the new overlay's name is free", REQUIRE_NEW_LV, { vg: name, lv: fresh, exists_hint: "" })
       .code("check free space", CHECK_FREE, { vg: name, ...formatFreeVars(lvBytes, formatBytes(lvBytes), `the new overlay of ${inputs.disk}`) });
-    activateLinks(script, name, [snap.lvName]);
+    activateLvs(script, "activate the chain", name, [snap.lvName]);
     addOverlay(script, {
       vg: name, lvName: fresh, backing: snap.lvName, virtualSizeBytes: current.virtualSizeBytes, lvBytes, options,
       tags: [...disk.tags, replacesTag(inputs.disk)],

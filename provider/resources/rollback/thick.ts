@@ -4,7 +4,7 @@ import { HostSession } from "../../resource";
 import { ACTIVATE, REQUIRE_CLOSED } from "../../storage/hostChecks";
 import { retakeTag } from "../../storage/journal";
 import { snapshotTag } from "../../storage/naming";
-import { FoundSnapshot } from "../../storage/snapshots";
+import { addThickSnapshot, FoundSnapshot } from "../../storage/snapshots";
 import { LOCK_TIMEOUT_SECONDS, refusal } from "../common";
 import { withQuiesce } from "../quiesce";
 import { label, RollbackInputs, RollbackOutputs } from "./inputs";
@@ -55,8 +55,6 @@ export async function finishRetake(host: HostSession, inputs: RollbackInputs, sn
 }
 
 function retake(script: Script, vg: string, disk: string, snapshotLv: string, bytes: number, name: string, tags: readonly string[]): Script {
-  return script
-    .run("take the snapshot again", ["lvcreate", "--yes", "--snapshot", "-L", `${bytes}b`, "-n", snapshotLv,
-      ...tags.flatMap((t) => ["--addtag", t]), "--", `${vg}/${disk}`])
+  return addThickSnapshot(script, "take the snapshot again", { vg, origin: disk, lvName: snapshotLv, bytes, tags })
     .run("close the journal entry", ["lvchange", "--deltag", retakeTag(snapshotLv, bytes, name), "--", `${vg}/${disk}`]);
 }

@@ -4,10 +4,10 @@ import { LvRow, parseLvs, reportArgv } from "../../lvm/report";
 import { measureArgv, parseMeasure, readImageChain } from "../../qemu";
 import { HostSession } from "../../resource";
 import {
-  activateLinks, addOverlay, BrokenChainError, Chain, chainFrom, readChain, lvOrHeir, finishAbsorb, overlayOptions, positionOf,
+  addOverlay, BrokenChainError, Chain, chainFrom, readChain, lvOrHeir, finishAbsorb, overlayOptions, positionOf,
   removeByCommit, removeByRebase, requireDiskClosed,
 } from "../../storage/chain";
-import { CHECK_FREE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
+import { activateLvs, CHECK_FREE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
 import { absorbsTag, describePending, heirOf, pendingOf } from "../../storage/journal";
 import { chainSnapshotPrefix } from "../../storage/naming";
 import { formatBytes, roundUpToExtent } from "../../validate";
@@ -139,7 +139,8 @@ export async function deleteChain(host: HostSession, olds: SnapshotOutputs): Pro
     if (!row) throw new HostCommandError(host.target, operation, "refused", undefined, null, `${vg}/${name} is in the chain but LVM does not list it`);
     return row;
   };
-  activateLinks(script, vg, chain.links.map((l) => l.lvName));
+  // Every LV of the chain that the steps touch must have a device.
+  activateLvs(script, "activate the chain", vg, chain.links.map((l) => l.lvName));
   if (at.parent) {
     await host.run(removeByRebase(script, chain, olds.lvName, at.child.lvName, at.parent.lvName));
     return;

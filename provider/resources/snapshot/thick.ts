@@ -3,6 +3,7 @@ import { LvRow, parseLvs, reportArgv } from "../../lvm/report";
 import { HostSession } from "../../resource";
 import { CHECK_FREE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
 import { snapshotTag } from "../../storage/naming";
+import { addThickSnapshot } from "../../storage/snapshots";
 import { formatBytes, resolveSize } from "../../validate";
 import { LOCK_TIMEOUT_SECONDS } from "../common";
 import { withQuiesce } from "../quiesce";
@@ -24,9 +25,8 @@ export async function createThick(host: HostSession, inputs: SnapshotInputs, fou
     .lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS)
     .code("check the snapshot's name is free", REQUIRE_NEW_LV, { ...vars, exists_hint: "" })
     .code("check free space", CHECK_FREE, { ...vars, ...formatFreeVars(bytes, formatBytes(bytes), `snapshot ${lvName}`) });
-  withQuiesce(script, inputs.quiesce, () => script
-    .run("lvcreate --snapshot", ["lvcreate", "--yes", "--snapshot", "-L", `${bytes}b`, "-n", lvName,
-      "--addtag", snapshotTag(inputs.name), "--", `${inputs.volumeGroup}/${inputs.disk}`]));
+  withQuiesce(script, inputs.quiesce, () => addThickSnapshot(script, "lvcreate --snapshot",
+    { vg: inputs.volumeGroup, origin: inputs.disk, lvName, bytes, tags: [snapshotTag(inputs.name)] }));
   script.capture("lvs", reportArgv("lv", `vg_name=${inputs.volumeGroup}`));
   const lv = parseLvs((await host.run(script)).sections.lvs).find((l) => l.name === lvName);
   if (!lv) throw new Error(`snapshot LV ${inputs.volumeGroup}/${lvName} is missing after lvcreate`);
