@@ -5,7 +5,7 @@ import { DiskExport, DiskExportArgs, VmDisk, VmDiskArgs } from "../../sdk";
 import { closeAll } from "../../provider/ssh";
 import { TestHost } from "../host/testHost";
 import { changes, mustSucceed, stopwatch, testEngine } from "../support/engine";
-import { rootConnectionArgs, scrubDisks } from "../support/guest";
+import { contentSha256, rootConnectionArgs, scrubDisks } from "../support/guest";
 import { useTestHost } from "../support/hooks";
 
 const MiB = 1024 * 1024;
@@ -45,9 +45,7 @@ describe("DiskExport through the engine (e2e)", function () {
   const outputs = (name: string) => engine.readState().resources.find((r) => r.name === name)?.outputs as Record<string, unknown> | undefined;
   const dev = (lv: string) => `/dev/${VG}/${lv}`;
   const sha = async (command: string) => (await h.exec(`${command} | sha256sum`)).split(" ")[0];
-  /** The raw bytes a VM reads from an image, as qemu-img decodes them, hashed on the host. */
-  const contentSha = async (image: string, format: string) => (await h.exec(`qemu-img convert -U -f ${format} -O raw ${image} ` +
-    "/root/content.raw && sha256sum < /root/content.raw; rm -f /root/content.raw")).split(" ")[0];
+  const contentSha = (image: string, format: string) => contentSha256(h, image, format);
   const temporaryLvs = async () => (await h.exec(`lvs --noheadings -o lv_name ${VG} | grep pulumi-lvm-export || true`)).trim();
   const leftovers = async (dir: string) => (await h.exec(`ls -A ${dir} | grep -v lost+found || true`)).trim();
   const waitOnHost = async (what: string, test: string, seconds = 120) => {

@@ -3,7 +3,7 @@ import { Rollback, RollbackArgs, Snapshot, SnapshotArgs, VmDisk, VmDiskArgs } fr
 import { closeAll } from "../../provider/ssh";
 import { TestHost } from "../host/testHost";
 import { changes, mustSucceed, stopwatch, testEngine } from "../support/engine";
-import { rootConnectionArgs, scrubDisks } from "../support/guest";
+import { clearFailures, contentSha256, holdOpen, injectFailure, rootConnectionArgs, scrubDisks } from "../support/guest";
 import { useTestHost } from "../support/hooks";
 
 /**
@@ -44,17 +44,9 @@ describe("Rollback through the engine (e2e)", function () {
   const failure = (r: { failures: { reason: string }[] }) => r.failures.map((f) => f.reason).join("\n");
   const lvNames = async () => (await h.exec(`lvs --noheadings -o lv_name ${VG}`)).split("\n").map((l) => l.trim()).filter(Boolean).sort();
   /** The checksum of what a VM reads from a disk (a chain flattened to raw). */
-  const sum = async (lv: string, format = lv.endsWith(".qcow2") ? "qcow2" : "raw") =>
-    (await h.exec(`qemu-img convert -U -f ${format} -O raw ${dev(lv)} /root/state.raw && sha256sum /root/state.raw | cut -c1-64; rm -f /root/state.raw`)).trim();
+  const sum = (lv: string) => contentSha256(h, dev(lv), lv.endsWith(".qcow2") ? "qcow2" : "raw");
   const writeQcow2 = (pattern: string, offset: string) => h.exec(`qemu-io -f qcow2 -c 'write -P ${pattern} ${offset} 1M' ${dev(QCOW2)} >/dev/null`);
   const writeRaw = (mib: number, seek = 0) => h.exec(`dd if=/dev/urandom of=${dev(RAW)} bs=1M count=${mib} seek=${seek} conv=fsync status=none`);
-  const injectFailure = (tool: string) => h.exec(`mkdir -p /usr/local/sbin && printf '#!/bin/sh\\necho "injected failure: ${tool} $*" >&2\\nexit 1\\n' > /usr/local/sbin/${tool} && chmod +x /usr/local/sbin/${tool}`);
-  const clearFailures = () => h.exec("rm -f /usr/local/sbin/lvrename /usr/local/sbin/lvcreate");
-  /** Holds an LV open like a running VM would, until the returned function is called. */
-  const holdOpen = async (lv: string) => {
-    const pid = (await h.exec(`nohup sh -c 'exec 3<${dev(lv)}; exec sleep 300' >/dev/null 2>&1 </dev/null & echo $!`)).trim();
-    return () => h.exec(`kill ${pid}`);
-  };
   const expectCleanRefresh = async () => {
     mustSucceed(await engine.refresh());
     assert.deepStrictEqual(changes(mustSucceed(await engine.preview(program))).map((s) => `${s.op} ${s.name}`), []);
@@ -65,7 +57,7 @@ describe("Rollback through the engine (e2e)", function () {
     h = await useTestHost();
     pvs = [h.disks[4], h.disks[5]];
     await scrubDisks(h, pvs, [VG]);
-    await clearFailures();
+    await clearFailures(h);
     await h.exec(`vgcreate -y ${VG} ${pvs.join(" ")} >/dev/null`);
     mustSucceed(await engine.up(program));
     await writeQcow2("0x11", "0");
@@ -80,7 +72,7 @@ describe("Rollback through the engine (e2e)", function () {
   });
   after(async () => {
     if (h) {
-      await clearFailures();
+      await clearFailures(h);
       await scrubDisks(h, pvs, [VG]);
       await h.exec("rm -f /root/hooks.log");
     }
@@ -150,7 +142,7 @@ describe("Rollback through the engine (e2e)", function () {
 
     for (const [disk, snapshot] of [[QCOW2, "golden"], [RAW, "golden"]]) {
       const [names, content] = [await lvNames(), await sum(disk)];
-      const release = await holdOpen(disk);
+      const release = await holdOpen(h, dev(disk));
       try {
         rollbacks = [["restore-open", { disk, snapshot, triggers: [4] }]];
         const open = await engine.up(program);
@@ -169,10 +161,10 @@ describe("Rollback through the engine (e2e)", function () {
   it("a rollback cut off after its merge or swap leaves a journal: refresh keeps disk and snapshot, the next up finishes", async () => {
     // chain: the old overlay is removed, and giving the fresh one the disk's name fails.
     await writeQcow2("0x55", "0");
-    await injectFailure("lvrename");
+    await injectFailure(h, "lvrename");
     rollbacks = [["restore-chain", { disk: QCOW2, snapshot: "golden", triggers: [5] }]];
     const cut = await engine.up(program);
-    await clearFailures();
+    await clearFailures(h);
     assert.strictEqual(cut.ok, false);
     assert.match(failure(cut), /step "give the new overlay the disk's name" failed/);
     assert.ok((await lvNames()).includes(FRESH) && !(await lvNames()).includes(QCOW2), "the disk's name waits for the fresh overlay");
@@ -185,10 +177,10 @@ describe("Rollback through the engine (e2e)", function () {
 
     // thick: the merge consumed the snapshot, and taking it again fails.
     await writeRaw(2, 20);
-    await injectFailure("lvcreate");
+    await injectFailure(h, "lvcreate");
     rollbacks.push(["restore-thick", { disk: RAW, snapshot: "golden", triggers: ["c"] }]);
     const merged = await engine.up(program);
-    await clearFailures();
+    await clearFailures(h);
     assert.strictEqual(merged.ok, false);
     assert.match(failure(merged), /step "take the snapshot again" failed/);
     assert.ok(!(await lvNames()).includes(THICK_SNAP));

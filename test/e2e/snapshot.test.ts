@@ -3,7 +3,7 @@ import { Snapshot, SnapshotArgs, VmDisk, VmDiskArgs } from "../../sdk";
 import { closeAll } from "../../provider/ssh";
 import { TestHost } from "../host/testHost";
 import { changes, mustSucceed, testEngine } from "../support/engine";
-import { rootConnectionArgs, scrubDisks } from "../support/guest";
+import { clearFailures, contentSha256, holdOpen, injectFailure, rootConnectionArgs, scrubDisks } from "../support/guest";
 import { useTestHost } from "../support/hooks";
 
 const MiB = 1024 * 1024;
@@ -40,8 +40,7 @@ describe("Snapshot through the engine (e2e)", function () {
   const lvNames = async () => (await h.exec(`lvs --noheadings -o lv_name ${VG}`)).split("\n").map((l) => l.trim()).filter(Boolean).sort();
   const info = async (lv: string) => JSON.parse(await h.exec(`qemu-img info --output=json -U ${dev(lv)}`));
   /** The checksum of what a VM reads from a state: the chain flattened to raw. */
-  const stateSum = async (lv: string, format = "qcow2") =>
-    (await h.exec(`qemu-img convert -U -f ${format} -O raw ${dev(lv)} /root/state.raw && sha256sum /root/state.raw | cut -c1-64; rm -f /root/state.raw`)).trim();
+  const stateSum = (lv: string, format = "qcow2") => contentSha256(h, dev(lv), format);
   const qemuIo = async (lv: string, command: string) => {
     const out = await h.exec(`qemu-io -f qcow2 -c '${command}' ${dev(lv)} 2>&1`);
     assert.doesNotMatch(out, /Pattern verification failed|error/i, out);
@@ -50,14 +49,6 @@ describe("Snapshot through the engine (e2e)", function () {
     const out = await h.exec(`qemu-img check -U ${dev(lv)} 2>&1; echo rc=$?`);
     assert.match(out, /No errors were found on the image/, out);
   };
-  /** Makes a host tool fail (when its first argument is `sub`, if given) through a wrapper placed first on PATH. */
-  const injectFailure = (tool: string, sub?: string) => h.exec(`mkdir -p /usr/local/sbin && cat > /usr/local/sbin/${tool} <<'WRAPPER'
-#!/bin/sh
-if [ -z "${sub ?? ""}" ] || [ "$1" = "${sub ?? ""}" ]; then echo "injected failure: ${tool} $*" >&2; exit 1; fi
-exec /usr/bin/${tool} "$@"
-WRAPPER
-chmod +x /usr/local/sbin/${tool}`);
-  const clearFailures = () => h.exec("rm -f /usr/local/sbin/qemu-img /usr/local/sbin/lvrename /usr/local/sbin/lvcreate");
   /** Checksums of every state of the qcow2 disk's chain, by snapshot id ("disk" for the current state). */
   const sums: Record<string, string> = {};
   const expectStates = async (ids: string[]) => {
@@ -68,7 +59,7 @@ chmod +x /usr/local/sbin/${tool}`);
     h = await useTestHost();
     pvs = [h.disks[2], h.disks[3]];
     await scrubDisks(h, pvs, [VG]);
-    await clearFailures();
+    await clearFailures(h);
     await h.exec(`vgcreate -y ${VG} ${pvs.join(" ")} >/dev/null`);
     disks = {
       qcow2: { name: QCOW2, size: "32MiB", format: "qcow2", tags: ["vm-401"] },
@@ -79,7 +70,7 @@ chmod +x /usr/local/sbin/${tool}`);
   });
   after(async () => {
     if (h) {
-      await clearFailures();
+      await clearFailures(h);
       await scrubDisks(h, pvs, [VG]);
       await h.exec("rm -f /root/hooks.log /root/a.bin");
     }
@@ -154,14 +145,14 @@ chmod +x /usr/local/sbin/${tool}`);
 
   it("refuses a chain snapshot while the disk is open, and a second snapshot of the same name, changing nothing", async () => {
     const before = await lvNames();
-    const holder = (await h.exec(`nohup sh -c 'exec 3<${dev(QCOW2)}; exec sleep 300' >/dev/null 2>&1 </dev/null & echo $!`)).trim();
+    const release = await holdOpen(h, dev(QCOW2));
     try {
       snapshots.push(["s4", { disk: QCOW2, name: "s4" }]);
       const r = await engine.up(program);
       assert.strictEqual(r.ok, false);
       assert.match(failure(r), /is open \(in use, e\.g\. by a running VM\).*stop the VM first, or use method: "thick"/);
     } finally {
-      await h.exec(`kill ${holder}`);
+      await release();
       snapshots.pop();
     }
     snapshots.push(["s3-again", { disk: QCOW2, name: "s3" }]);
@@ -174,7 +165,7 @@ chmod +x /usr/local/sbin/${tool}`);
   });
 
   it("a failure in the middle of a chain snapshot undoes it on the host, and the next up takes it", async () => {
-    await injectFailure("qemu-img", "create");
+    await injectFailure(h, "qemu-img", "create");
     snapshots.push(["s4", { disk: QCOW2, name: "s4" }]);
     const r = await engine.up(program);
     assert.strictEqual(r.ok, false);
@@ -183,7 +174,7 @@ chmod +x /usr/local/sbin/${tool}`);
     assert.strictEqual((await info(QCOW2))["backing-filename"], snapLv("s3"));
     await expectStates(["s1", "s2", "s3", "disk"]);
 
-    await clearFailures();
+    await clearFailures(h);
     mustSucceed(await engine.up(program));
     assert.strictEqual((await info(QCOW2))["backing-filename"], snapLv("s4"));
     sums.s4 = sums.disk;
@@ -211,7 +202,7 @@ chmod +x /usr/local/sbin/${tool}`);
 
   it("a merge that fails after the commit is journaled: refresh keeps the disk, and the next up finishes the deletion", async () => {
     // Delete s3 (oldest, child s4) with the rename after the commit failing: s4's name is free for a while.
-    await injectFailure("lvrename");
+    await injectFailure(h, "lvrename");
     snapshots = snapshots.filter(([name]) => name !== "s3");
     const r = await engine.up(program);
     assert.strictEqual(r.ok, false);
@@ -221,7 +212,7 @@ chmod +x /usr/local/sbin/${tool}`);
     assert.ok(outputs("qcow2"), "the disk is still in the state");
     assert.match(String(outputs("s3")?.pending ?? ""), /did not finish; every remaining state is intact, and the next pulumi up finishes the deletion/);
 
-    await clearFailures();
+    await clearFailures(h);
     mustSucceed(await engine.up(program));
     assert.deepStrictEqual(await lvNames(), [RAW, QCOW2, snapLv("s4")].sort());
     assert.doesNotMatch(await h.exec(`lvs --noheadings -o lv_tags ${VG}`), /pulumi-lvm\/absorbs/, "journal closed");
@@ -229,13 +220,13 @@ chmod +x /usr/local/sbin/${tool}`);
   });
 
   it("deletes the only snapshot (grown disk): the snapshot absorbs the disk and takes its name and tags", async () => {
-    await injectFailure("qemu-img", "commit");
+    await injectFailure(h, "qemu-img", "commit");
     snapshots = [];
     const failed = await engine.up(program);
     assert.strictEqual(failed.ok, false);
     assert.match(failure(failed), /qemu-img commit .*failed.*injected failure/s);
     await expectStates(["disk"]);
-    await clearFailures();
+    await clearFailures(h);
 
     mustSucceed(await engine.up(program));
     assert.deepStrictEqual(await lvNames(), [RAW, QCOW2].sort());
@@ -278,11 +269,11 @@ chmod +x /usr/local/sbin/${tool}`);
 
   it("thick: quiesce.after runs also when taking the snapshot fails", async () => {
     await h.exec("rm -f /root/hooks.log");
-    await injectFailure("lvcreate");
+    await injectFailure(h, "lvcreate");
     const hook = (what: string) => ["sh", "-c", `echo ${what} >> /root/hooks.log`];
     snapshots = [["golden", { disk: RAW, name: "golden", method: "thick", lvName: "linux01-snap", quiesce: { before: [hook("before")], after: [hook("after")] } }]];
     const r = await engine.up(program);
-    await clearFailures();
+    await clearFailures(h);
     assert.strictEqual(r.ok, false);
     assert.match(failure(r), /step "lvcreate --snapshot" failed/);
     assert.deepStrictEqual((await h.exec("cat /root/hooks.log")).trim().split("\n"), ["before", "after"]);

@@ -3,7 +3,7 @@ import { VmDisk, VmDiskArgs } from "../../sdk";
 import { closeAll } from "../../provider/ssh";
 import { TestHost } from "../host/testHost";
 import { changes, mustSucceed, stopwatch, testEngine } from "../support/engine";
-import { rootConnectionArgs, scrubDisks } from "../support/guest";
+import { holdOpen, rootConnectionArgs, scrubDisks } from "../support/guest";
 import { useTestHost } from "../support/hooks";
 
 const MiB = 1024 * 1024;
@@ -135,7 +135,7 @@ describe("VmDisk through the engine (e2e)", function () {
   });
 
   it("refuses to grow a disk while a process holds it open", async () => {
-    const holder = (await h.exec(`nohup sh -c 'exec 3<${dev("vm-100-disk-1.qcow2")}; exec sleep 300' >/dev/null 2>&1 </dev/null & echo $!`)).trim();
+    const release = await holdOpen(h, dev("vm-100-disk-1.qcow2"));
     try {
       disks.qcow2 = { ...disks.qcow2, size: "80MiB" };
       const r = await engine.up(program);
@@ -143,7 +143,7 @@ describe("VmDisk through the engine (e2e)", function () {
       assert.match(failure(r), /vmdisks\/vm-100-disk-1.qcow2 is open \(in use, e\.g\. by a running VM\); stop what uses it before growing the disk/);
       assert.strictEqual((await qemuInfo("vm-100-disk-1.qcow2"))["virtual-size"], 64 * MiB);
     } finally {
-      await h.exec(`kill ${holder}`);
+      await release();
       disks.qcow2 = { ...disks.qcow2, size: "64MiB" };
     }
   });

@@ -4,7 +4,7 @@ import { closeAll } from "../../provider/ssh";
 import { TestHost } from "../host/testHost";
 import { mustSucceed, stopwatch, testEngine } from "../support/engine";
 import { arm, disarm, FaultKind, installFaultWrappers, removeFaultWrappers } from "../support/faults";
-import { rootConnectionArgs, scrubDisks } from "../support/guest";
+import { contentSha256, rootConnectionArgs, scrubDisks } from "../support/guest";
 import { useTestHost } from "../support/hooks";
 
 /**
@@ -46,8 +46,7 @@ describe("faults at every step (e2e)", function () {
   };
   const failure = (r: { failures: { reason: string }[] }) => r.failures.map((f) => f.reason).join("\n");
   const lvNames = async () => (await h.exec(`lvs --noheadings -o lv_name ${VG}`)).split("\n").map((l) => l.trim()).filter(Boolean).sort();
-  const sum = async (lv: string) =>
-    (await h.exec(`qemu-img convert -U -f ${lv.endsWith(".qcow2") ? "qcow2" : "raw"} -O raw ${dev(lv)} /root/f.raw && sha256sum /root/f.raw | cut -c1-64; rm -f /root/f.raw`)).trim();
+  const sum = (lv: string) => contentSha256(h, dev(lv), lv.endsWith(".qcow2") ? "qcow2" : "raw");
   const write = (lv: string, pattern: string, offset: string) => lv.endsWith(".qcow2")
     ? h.exec(`qemu-io -f qcow2 -c 'write -P ${pattern} ${offset} 1M' ${dev(lv)} >/dev/null`)
     : h.exec(`qemu-io -f raw -c 'write -P ${pattern} ${offset} 1M' ${dev(lv)} >/dev/null`);

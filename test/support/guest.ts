@@ -23,3 +23,35 @@ export async function scrubDisks(h: TestHost, disks: readonly string[], vgs: rea
   await h.exec(`for vg in ${vgs.join(" ")}; do vgremove -ff -y "$vg" >/dev/null 2>&1 || true; done; ` +
     `for d in ${disks.join(" ")}; do pvremove -ff -y "$d" >/dev/null 2>&1 || true; wipefs -a -q "$d" || true; done`);
 }
+
+/** SHA-256 of the raw bytes a VM reads from an image (qemu-img decodes it: a chain comes out flattened), on the host. */
+export async function contentSha256(h: TestHost, image: string, format: string): Promise<string> {
+  return (await h.exec(`qemu-img convert -U -f ${format} -O raw ${image} /root/content.raw && ` +
+    "sha256sum < /root/content.raw | cut -c1-64; rm -f /root/content.raw")).trim();
+}
+
+/** The host tools injectFailure may wrap; clearFailures removes every such wrapper. */
+const FAILING_TOOLS = ["qemu-img", "lvrename", "lvcreate"] as const;
+
+/**
+ * Makes a host tool fail (when its first argument is `sub`, if given) through a wrapper placed first on the PATH every
+ * operation script uses (/usr/local/sbin).
+ */
+export async function injectFailure(h: TestHost, tool: typeof FAILING_TOOLS[number], sub?: string): Promise<void> {
+  await h.exec(`mkdir -p /usr/local/sbin && cat > /usr/local/sbin/${tool} <<'WRAPPER'
+#!/bin/sh
+if [ -z "${sub ?? ""}" ] || [ "$1" = "${sub ?? ""}" ]; then echo "injected failure: ${tool} $*" >&2; exit 1; fi
+PATH=/usr/sbin:/usr/bin:/sbin:/bin exec ${tool} "$@"
+WRAPPER
+chmod +x /usr/local/sbin/${tool}`);
+}
+
+export async function clearFailures(h: TestHost): Promise<void> {
+  await h.exec(`rm -f ${FAILING_TOOLS.map((t) => `/usr/local/sbin/${t}`).join(" ")}`);
+}
+
+/** Holds a block device open, as a running VM would, until the returned function is called. */
+export async function holdOpen(h: TestHost, dev: string): Promise<() => Promise<void>> {
+  const pid = (await h.exec(`nohup sh -c 'exec 3<${dev}; exec sleep 300' >/dev/null 2>&1 </dev/null & echo $!`)).trim();
+  return async () => { await h.exec(`kill ${pid}`); };
+}
