@@ -50,5 +50,6 @@ function hint(message: string): string {
   const unknown = /unknown host key: the host presented \S+ key (SHA256:[A-Za-z0-9+/]+)/.exec(message);
   if (unknown) return `To trust this key, run again with --host-key ${unknown[1]} (or add the line above to your known_hosts).\n`;
   if (/HOST KEY MISMATCH/.test(message)) return "Check the key on the host itself before you change --host-key or known_hosts.\n";
+  if (/no passphrase given/.test(message)) return "The key file is encrypted: pass its passphrase with --identity-password-env VAR.\n";
   return "";
 }

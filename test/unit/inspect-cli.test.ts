@@ -143,13 +143,16 @@ describe("inspect: the command", () => {
     assert.match(r.stderr, /^pulumi-lvm inspect: Unknown option '--bogus'/);
   });
 
-  it("exit 2 on an unknown host key, with the fingerprint to pin as a flag; secrets never printed", async () => {
+  it("exit 2 on a connection error, saying which flag helps (an unknown host key's fingerprint); secrets never printed", async () => {
     const refusal = new HostCommandError("root@10.0.0.5:22", "preflight", "connection", undefined, null,
       `cannot connect: unknown host key: the host presented ssh-ed25519 key ${FINGERPRINT}, which is neither pinned (hostKey) nor in /home/me/.ssh/known_hosts. ...\nNothing was sent to the host.`);
     const r = await run(["root@10.0.0.5", "-i", "/keys/id"], [refusal]);
     assert.strictEqual(r.code, 2);
     assert.strictEqual(r.stdout, "");
     assert.match(r.stderr, new RegExp(`To trust this key, run again with --host-key ${FINGERPRINT.replace(/[+/]/g, "\\$&")}`));
+    const encrypted = new HostCommandError("root@10.0.0.5:22", "preflight", "connection", undefined, null,
+      "cannot connect: Cannot parse privateKey: Encrypted private OpenSSH key detected, but no passphrase given\nNothing was sent to the host.");
+    assert.match((await run(["root@10.0.0.5", "-i", "/keys/id"], [encrypted])).stderr, /pass its passphrase with --identity-password-env VAR/);
     const leaky = new HostCommandError("root@10.0.0.5:22", "inspect", "failed", "lvs", 5, `it said ${KEY} and more`);
     const scrubbed = await run(["root@10.0.0.5", "-i", "/keys/id"], [leaky]);
     assert.strictEqual(scrubbed.code, 2);
