@@ -18,11 +18,11 @@ export interface HostReading {
 }
 
 /**
- * For every active qcow2 LV of the host (or those "$@" selects, e.g. `-S vg_name=data`), newest first: its backing chain, and the
- * fully-allocated measure of its top image in the image's own layout; one section each. The format is decided as
- * diskFormatOf does (the tag pulumi-lvm/format=..., whose prefix is $format_tag, else a `.qcow2` name): an LV is never
- * probed, as a raw disk's guest may have written a qcow2 header. LVs already seen in a chain are not read again (a
- * chain's top is its newest LV, so its snapshots come later). Nothing is activated: inspect changes nothing.
+ * For every active qcow2 LV of the host (or of those "$@" selects, e.g. `-S vg_name=data`), newest first: its backing
+ * chain, and the fully-allocated measure of its top image in the image's own layout; one section each. The format is
+ * decided as diskFormatOf does (the tag pulumi-lvm/format=..., whose prefix is $format_tag, else a `.qcow2` name): an
+ * LV is never probed, as a raw disk's guest may have written a qcow2 header. LVs already seen in a chain are not read
+ * again (a chain's top is its newest LV, so its snapshots come later). Nothing is activated: inspect changes nothing.
  *
  * The measure needs the image's virtual size, cluster size and extended_l2, which only the image says; they are picked
  * from the first image of qemu-img's JSON by its indentation. That is not parsed here for meaning: the section carries
