@@ -1,3 +1,4 @@
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -10,12 +11,14 @@ import { diskSignatures } from "./support/guest";
  * `npm run demo`: runs examples/basic, a real Pulumi program, against a disposable local test host through
  * Pulumi's own dynamic-provider plugin: preview, up, up again with a snapshot of the qcow2 disk (config
  * `snapshot`), preview again (expect no changes), refresh (expect no drift), up without the snapshot (expect it
- * deleted), destroy (expect blank disks). Shows the plan and the host's LVM state at every step.
+ * deleted), destroy (expect blank disks). Shows the plan and the host's LVM state at every step, and after `up` and
+ * the snapshot the host as `pulumi-lvm inspect` draws it.
  */
 const REPO = path.resolve(__dirname, "..", "..");
 const PROGRAM_DIR = path.join(REPO, "dist", "examples", "basic");
 const QCOW2_DISK = "vm-401-disk-1.qcow2";
 const SNAPSHOT_LV = "snap_vm-401-disk-1_before-upgrade.qcow2";
+const CLI = path.join(REPO, "dist", "provider", "cli.js");
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -60,6 +63,9 @@ async function main(): Promise<number> {
     expect(/vm-401-disk-0\b/.test(lvs) && /vm-401-disk-1\.qcow2/.test(lvs), `up did not create both disks: ${lvs}`);
     const info = await host.exec("qemu-img info --output=json /dev/demo/vm-401-disk-1.qcow2");
     console.log(`\n--- qemu-img info /dev/demo/vm-401-disk-1.qcow2 (on the host)\n${info.replace(/^/gm, "    ").trimEnd()}`);
+    const inspected = await showInspect(host, "After up, as pulumi-lvm inspect draws it");
+    expect(inspected.code === 0 && /├─ vm-401-disk-0 {2}raw, 256 MiB/.test(inspected.stdout) && /vm-401-disk-1\.qcow2 {2}qcow2, 512 MiB/.test(inspected.stdout),
+      `inspect after up did not show both disks with no warnings (exit ${inspected.code}):\n${inspected.stdout}${inspected.stderr}`);
 
     section("pulumi config set snapshot before-upgrade; pulumi up — snapshot the qcow2 disk (Proxmox VE 9 volume chain)");
     engine.config["basic:snapshot"] = "before-upgrade";
@@ -68,6 +74,9 @@ async function main(): Promise<number> {
       `the snapshot up did not create just the snapshot: ${JSON.stringify(changes(snap))}`);
     await showHost(host, "After the snapshot: the disk's LV renamed to the snapshot's name, a new overlay under the disk's name", devices);
     await showChain(host);
+    const chained = await showInspect(host, "After the snapshot, as pulumi-lvm inspect draws it");
+    expect(chained.code === 0 && /└─ before-upgrade \(chain\) {2}LV \d+ MiB\s+snap_vm-401-disk-1_before-upgrade\.qcow2/.test(chained.stdout),
+      `inspect after the snapshot did not show it in the disk's chain (exit ${chained.code}):\n${chained.stdout}${chained.stderr}`);
     const snapLvs = await lvNames(host);
     expect(snapLvs.includes(SNAPSHOT_LV) && snapLvs.includes(QCOW2_DISK), `the snapshot's LV and the disk's overlay are not both there: ${snapLvs}`);
     const chain = await readChain(host);
@@ -117,8 +126,8 @@ async function main(): Promise<number> {
     console.log(`\nDEMO FAILED:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     return 1;
   }
-  console.log("Demo passed: preview changed nothing, up created, a snapshot was taken, the second preview and refresh were clean, " +
-    "the snapshot was deleted leaving a single-image disk, destroy left blank disks.");
+  console.log("Demo passed: preview changed nothing, up created, inspect drew the host, a snapshot was taken and inspect showed it " +
+    "in the disk's chain, the second preview and refresh were clean, the snapshot was deleted leaving a single-image disk, destroy left blank disks.");
   return 0;
 }
 
@@ -133,6 +142,18 @@ async function showHost(host: TestHost, title: string, devices: string[]): Promi
     `echo '$ pvs ${devices.join(" ")}'; pvs ${devices.join(" ")} 2>&1 || true`);
   console.log(`\n--- ${title} (on the host)`);
   console.log(out.replace(/^/gm, "    ").trimEnd());
+}
+
+/** Runs the built `pulumi-lvm inspect` against the host, as a user would (`npx pulumi-lvm inspect ...`), and prints it. */
+async function showInspect(host: TestHost, title: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = ["inspect", `root@${host.host}:${host.port}`, "-i", path.join(host.image, "client_key"), "--host-key", host.hostKey, "--vg", "demo"];
+  const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, SSH_AUTH_SOCK: "" } },
+      (e, stdout, stderr) => resolve({ code: e ? Number((e as { code?: number }).code) : 0, stdout, stderr }));
+  });
+  console.log(`\n--- ${title} (exit ${r.code})\n    $ npx pulumi-lvm inspect root@${host.host}:${host.port} -i client_key --host-key "ssh-ed25519 ..." --vg demo`);
+  console.log(`${r.stdout}${r.stderr}`.replace(/^/gm, "    ").trimEnd());
+  return r;
 }
 
 async function lvNames(host: TestHost): Promise<string[]> {

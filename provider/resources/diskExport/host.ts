@@ -32,13 +32,21 @@ if [ -e "$path" ] || [ -L "$path" ]; then
 fi
 [ -w "$dir" ] || __fail "the destination folder $dir is not writable"`;
 
+/** Defines `export_alive JOB`: whether a process of export job JOB still runs (they hold its lock). Reads $jobs_root. */
+export const EXPORT_ALIVE = sh`export_alive() { [ -f "$jobs_root/export-$1/lock" ] && ! flock -n "$jobs_root/export-$1/lock" true; }`;
+
+/** Prints the id of every export job running on the host, one a line (after EXPORT_ALIVE). Changes nothing. */
+export const RUNNING_EXPORTS = sh`for d in "$jobs_root"/export-*; do
+  if [ -d "$d" ] && export_alive "\${d##*/export-}"; then echo "\${d##*/export-}"; fi
+done`;
+
 /**
  * Removes what dead export jobs left: temporary snapshots of $vg/$lv (named $tmp_prefix<job>, tagged
  * $temporary_tag), partial files of $path ($partial_prefix<job>...), and job folders unread for an hour (a provider
- * that lost its connection may still come back for a result). Prints one line per thing removed. Run under the VG lock.
+ * that lost its connection may still come back for a result). Prints one line per thing removed. Run under the VG lock,
+ * after EXPORT_ALIVE.
  */
-export const SWEEP = sh`export_alive() { [ -f "$jobs_root/export-$1/lock" ] && ! flock -n "$jobs_root/export-$1/lock" true; }
-for tmp in $(lvs --noheadings -o lv_name,origin,lv_tags -- "$vg" 2>/dev/null |
+export const SWEEP = sh`for tmp in $(lvs --noheadings -o lv_name,origin,lv_tags -- "$vg" 2>/dev/null |
     awk -v disk="$lv" -v prefix="$tmp_prefix" -v tag="$temporary_tag" \\
       '$2 == disk && index($1, prefix) == 1 && index("," $3 ",", "," tag ",") > 0 { print $1 }'); do
   if export_alive "\${tmp#"$tmp_prefix"}"; then continue; fi

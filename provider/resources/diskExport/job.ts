@@ -10,7 +10,7 @@ import { addThinSnapshot, checkThinPool, PoolLimits } from "../../storage/thin";
 import { formatBytes } from "../../validate";
 import { LOCK_TIMEOUT_SECONDS } from "../common";
 import {
-  CHECK_DESTINATION, CLAIM_JOB, HASH_LIB, READ_JOB, REMOVE_JOB, START_WORKER, STOP_JOB, SWEEP, WORKER,
+  CHECK_DESTINATION, CLAIM_JOB, EXPORT_ALIVE, HASH_LIB, READ_JOB, REMOVE_JOB, START_WORKER, STOP_JOB, SWEEP, WORKER,
 } from "./host";
 import { DiskExportInputs, JOB_ID_LENGTH, MARKER_SUFFIX, PARTIAL_SUFFIX, temporaryLvName } from "./inputs";
 import { MarkerHead, markerHeadText } from "./marker";
@@ -18,7 +18,7 @@ import { MarkerHead, markerHeadText } from "./marker";
 /** How the provider follows a job; tests shorten the pauses. Progress is printed at least every 10 s. */
 export const JOB_TIMING = { pollMs: 2000, reportEveryMs: 5000, connectionRetries: 8 };
 /** Where job folders live: tmpfs, so a reboot (which kills every worker) leaves none behind. */
-const JOBS_ROOT = "/run/pulumi-lvm";
+export const JOBS_ROOT = "/run/pulumi-lvm";
 /** Slices a qcow2 image is decoded in for its checksum (see HASH_LIB). */
 export const HASH_CHUNK_BYTES = 64 * 1024 * 1024;
 
@@ -111,6 +111,7 @@ function startScript(operation: string, inputs: DiskExportInputs, source: Export
     .outliveClient() // a start cut short by a lost client removes its snapshot itself (or its worker does)
     .code("check the destination", CHECK_DESTINATION, vars)
     .lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS)
+    .code("tell running exports", EXPORT_ALIVE, vars)
     .captureCode("remove leftovers of earlier exports", SWEEP, vars)
     .code("claim the job", CLAIM_JOB, vars)
     .undo(["rm", "-rf", "--", vars.job_dir]);
@@ -190,6 +191,7 @@ async function follow(host: HostSession, inputs: DiskExportInputs, source: Expor
     // Gone: no result and no live process (killed with SIGKILL, or the host rebooted). Clean up in its place.
     const recovery = await host.run(new Script(`clean up after ${operation}`)
       .lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS)
+      .code("tell running exports", EXPORT_ALIVE, vars)
       .captureCode("sweep", SWEEP, vars)
       .code("forget the job", REMOVE_JOB, { job_dir: vars.job_dir }));
     const removed = lines(recovery.sections.sweep);
