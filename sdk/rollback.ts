@@ -32,7 +32,7 @@ export class Rollback extends pulumi.dynamic.Resource {
   declare readonly snapshot: pulumi.Output<string>;
   declare readonly triggers: pulumi.Output<unknown[] | undefined>;
   /** How the snapshot was restored: "chain" (a fresh overlay on it) or "thick" (merged, then taken again). */
-  declare readonly method: pulumi.Output<"chain" | "thick">;
+  declare readonly method: pulumi.Output<"chain" | "thick" | "thin">;
   /** The snapshot's LV. */
   declare readonly snapshotLvName: pulumi.Output<string>;
   /** When the disk was rolled back, UTC (ISO 8601). */

@@ -12,7 +12,7 @@ import { Capabilities, ConnectionSchema, requireTool } from "../ssh";
 import { formatBytes, isPowerOfTwo, LvName, PositiveSize, roundUpToExtent, Size, Tags, VgName } from "../validate";
 import { ACTIVATE, CHECK_FREE, EXIT_IF_GONE, REMOVE_IF_TAGGED, REQUIRE_CLOSED, REQUIRE_NEW_LV, WAIT_FOR_DEVICE } from "../storage/hostChecks";
 import { CREATING_TAG } from "../storage/journal";
-import { chainSnapshotPrefix, formatTag, userTags } from "../storage/naming";
+import { chainSnapshotPrefix, formatTag, snapshotLvName, snapshotTag, userTags } from "../storage/naming";
 import { lvOrHeir } from "../storage/chain";
 import { checkThinPool, findThinPool, isThinLv, poolLimitsOf, thinPoolProblem } from "../storage/thin";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
@@ -98,11 +98,15 @@ export interface VmDiskOutputs extends VmDiskInputs {
 }
 
 /**
- * Refuses to remove a disk that snapshots still depend on: thick snapshots (their origin is this LV) and
- * Proxmox-style chain snapshots (LVs named $chain_prefix<id>.qcow2).
+ * Refuses to remove a disk that snapshots still depend on: thick and thin snapshots (their origin is this LV),
+ * Proxmox-style chain snapshots (LVs named $chain_prefix<id>.qcow2), and thin snapshots that lost their origin when a
+ * thin rollback re-made the disk's LV (named $snapshot_lv_prefix<name> and tagged $snapshot_tag<name>).
  */
-const REQUIRE_NO_SNAPSHOTS = sh`snapshots=$(lvs --noheadings -o lv_name,origin -- "$vg" |
-  awk -v lv="$lv" -v prefix="$chain_prefix" '$2 == lv || (index($1, prefix) == 1 && $1 ~ /[.]qcow2$/) { print $1 }' |
+const REQUIRE_NO_SNAPSHOTS = sh`snapshots=$(lvs --noheadings --separator '|' -o lv_name,origin,lv_tags -- "$vg" |
+  awk -F'|' -v lv="$lv" -v prefix="$chain_prefix" -v snap="$snapshot_lv_prefix" -v tag="$snapshot_tag" '
+    { sub(/^ +/, "", $1); named = "" }
+    match($3, "(^|,)" tag "[^,]*") { named = substr($3, RSTART, RLENGTH); sub(/^,/, "", named); named = snap substr(named, length(tag) + 1) }
+    $2 == lv || (index($1, prefix) == 1 && $1 ~ /[.]qcow2$/) || (named != "" && $1 == named) { print $1 }' |
   paste -sd, -)
 if [ -n "$snapshots" ]; then
   __fail "$vg/$lv still has snapshots: $snapshots; delete them first"
@@ -230,7 +234,8 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
   },
 
   async delete(host, olds) {
-    const vars = { ...diskVars(olds), chain_prefix: chainSnapshotPrefix(olds.name) };
+    const vars = { ...diskVars(olds), chain_prefix: chainSnapshotPrefix(olds.name),
+      snapshot_lv_prefix: snapshotLvName(olds.name, "", "thin"), snapshot_tag: snapshotTag("") };
     const script = new Script(`delete disk ${label(olds)}`)
       .lock(olds.volumeGroup, LOCK_TIMEOUT_SECONDS)
       .code("check the disk exists", EXIT_IF_GONE, vars)

@@ -166,7 +166,7 @@ describe("Rollback through the engine (e2e)", function () {
     const cut = await engine.up(program);
     await clearFailures(h);
     assert.strictEqual(cut.ok, false);
-    assert.match(failure(cut), /step "give the new overlay the disk's name" failed/);
+    assert.match(failure(cut), /step "give the new LV the disk's name" failed/);
     assert.ok((await lvNames()).includes(FRESH) && !(await lvNames()).includes(QCOW2), "the disk's name waits for the fresh overlay");
     mustSucceed(await engine.refresh());
     assert.ok(outputs("qcow2"), "the disk stays in the stack");

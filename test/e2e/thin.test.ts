@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { DiskExport, DiskExportArgs, Snapshot, SnapshotArgs, ThinPool, ThinPoolArgs, VmDisk, VmDiskArgs } from "../../sdk";
+import { DiskExport, DiskExportArgs, Rollback, RollbackArgs, Snapshot, SnapshotArgs, ThinPool, ThinPoolArgs, VmDisk, VmDiskArgs } from "../../sdk";
 import { closeAll } from "../../provider/ssh";
 import { TestHost } from "../host/testHost";
 import { changes, mustSucceed, stopwatch, testEngine } from "../support/engine";
@@ -31,6 +31,7 @@ describe("Thin provisioning through the engine (e2e)", function () {
   /** Snapshots in order: each after the one before it of the same disk (dependsOn), like snapshotChain. */
   let snapshots: Array<[string, Omit<SnapshotArgs, "connection" | "volumeGroup">]>;
   let exports: Named<DiskExportArgs>;
+  let rollbacks: Named<RollbackArgs>;
   const program = () => {
     const connection = rootConnectionArgs(h);
     const madePools: Record<string, ThinPool> = {};
@@ -49,6 +50,9 @@ describe("Thin provisioning through the engine (e2e)", function () {
     for (const [name, args] of Object.entries(exports)) {
       new DiskExport(name, { connection, volumeGroup: VG, ...args, disk: madeDisks[args.disk as string].name },
         { dependsOn: Object.values(previous) });
+    }
+    for (const [name, args] of Object.entries(rollbacks)) {
+      new Rollback(name, { connection, volumeGroup: VG, ...args }, { dependsOn: Object.values(previous) });
     }
   };
   const outputs = (name: string) => engine.readState().resources.find((r) => r.name === name)?.outputs as Record<string, unknown> | undefined;
@@ -83,6 +87,7 @@ describe("Thin provisioning through the engine (e2e)", function () {
     disks = {};
     snapshots = [];
     exports = {};
+    rollbacks = {};
   });
   after(async () => {
     if (h) {
@@ -190,6 +195,49 @@ describe("Thin provisioning through the engine (e2e)", function () {
     assert.strictEqual(await shaOf(SMALL, 8), sums.disk, "the disk keeps its content");
     mustSucceed(await engine.refresh());
     assert.strictEqual(outputs("pool")!.thinLvCount, 4, "three disks and a snapshot");
+  });
+
+  it("a rollback to an older thin snapshot restores its content and keeps every snapshot; again on a new trigger", async () => {
+    const sums: Record<string, string> = { s2: await shaOf(`snap_${SMALL}_s2`, 8) };
+    snapshots.push(["s3", { disk: SMALL, name: "s3" }]);
+    mustSucceed(await engine.up(program));
+    sums.s3 = await shaOf(`snap_${SMALL}_s3`, 8);
+    await writeRandom(SMALL, 2, 1);
+    assert.notStrictEqual(await shaOf(SMALL, 8), sums.s2);
+
+    rollbacks = { back: { disk: SMALL, snapshot: "s2", triggers: [1] } };
+    mustSucceed(await timed("roll a thin disk back to an older snapshot", () => engine.up(program)));
+    assert.strictEqual(await shaOf(SMALL, 8), sums.s2, "the disk has the older snapshot's content");
+    assert.strictEqual(await shaOf(`snap_${SMALL}_s2`, 8), sums.s2, "the snapshot rolled back to is unchanged");
+    assert.strictEqual(await shaOf(`snap_${SMALL}_s3`, 8), sums.s3, "the newer snapshot is kept with its content");
+    const disk = await lvsOf(SMALL, "lv_attr,origin,pool_lv,lv_tags");
+    assert.deepStrictEqual([disk.lv_attr.slice(0, 2), disk.origin, disk.pool_lv, disk.lv_tags], ["Vw", `snap_${SMALL}_s2`, "pool", "pulumi-lvm/format=raw"],
+      "the disk is a writable thin LV made from the snapshot, with the disk's tags and no journal entry left");
+    assert.ok(!(await lvNames()).some((n) => n.startsWith("pulumi-lvm-new_")));
+    assert.deepStrictEqual([outputs("back")!.method, outputs("back")!.snapshotLvName], ["thin", `snap_${SMALL}_s2`]);
+    // Refresh: no input drifted and the snapshots are as recorded; the disk is a new LV (a new uuid), the pool counts s3.
+    const refreshed = changes(mustSucceed(await engine.refresh()));
+    assert.deepStrictEqual(refreshed.map((c) => [c.name, c.changedFields, c.driftedInputs]),
+      [["pool", ["overCommit", "thinLvCount", "virtualSizeBytes"], []], ["small", ["uuid"], []]]);
+
+    // A CI loop: the tests write to the disk, the next run's trigger restores the same state again.
+    await writeRandom(SMALL, 8);
+    rollbacks.back.triggers = [2];
+    mustSucceed(await engine.up(program));
+    assert.strictEqual(await shaOf(SMALL, 8), sums.s2);
+    // Its snapshots no longer name the disk as their origin (the LV they were taken of is gone), yet they still keep
+    // the disk from being deleted under them.
+    const withoutDisk = () => {
+      const all = disks;
+      disks = Object.fromEntries(Object.entries(disks).filter(([, d]) => d.name !== SMALL));
+      try { program(); } finally { disks = all; }
+    };
+    const refused = await engine.up(withoutDisk);
+    assert.strictEqual(refused.ok, false);
+    assert.match(failure(refused), new RegExp(`thin/${SMALL} still has snapshots: snap_${SMALL}_s2,snap_${SMALL}_s3; delete them first`));
+    assert.strictEqual(await shaOf(SMALL, 8), sums.s2);
+    rollbacks = {};
+    mustSucceed(await engine.up(program));
   });
 
   it("exports a thin disk through a temporary thin snapshot, and a thin snapshot (activated with -K)", async () => {

@@ -66,7 +66,7 @@ describe("Rollback (fake host)", () => {
       "-o", "cluster_size=131072,extended_l2=on,preallocation=metadata", `/dev/data/${fresh}`, String(32 * MiB)]), text);
     assert.ok(runs(text, ["lvrename", "--", "data", fresh, disk.name]), text);
     order(text, ["lock", "quiesce.before[0]", "check the disk is not in use", "check the chain is as read", "check free space",
-      "lvcreate the overlay", "qemu-img create the overlay", "remove the disk's old overlay", "give the new overlay the disk's name",
+      "lvcreate the overlay", "qemu-img create the overlay", "remove the disk's old overlay", "give the new LV the disk's name",
       "close the journal entry", "quiesce.after"]);
     // The undo of the new overlay is dropped before the old one is removed: from there, the journal finishes the work.
     const forget = text.lastIndexOf("__undos=''");
@@ -132,6 +132,47 @@ describe("Rollback (fake host)", () => {
     assert.ok(runs(host.text(1), ["lvcreate", "--yes", "--snapshot", "-L", `${8 * MiB}b`, "-n", "snap_vm-402-disk-0_golden",
       "--addtag", "pulumi-lvm/snapshot=golden", "--", "data/vm-402-disk-0"]), host.text(1));
     assert.ok(!host.text(1).includes("lvconvert"));
+  });
+
+  describe("thin", () => {
+    const pool = { name: "pool", size: 1024 * MiB, attr: "twi-aotz--", dataPercent: 10, metadataPercent: 5, tags: ["pulumi-lvm/thin-refuse-above=90"] };
+    const thinDisk = { name: "vm-403-disk-0", size: 64 * MiB, attr: "Vwi-a-tz--", pool: "pool", tags: ["pulumi-lvm/format=raw"] };
+    const thinSnap = (name: string, origin = thinDisk.name) =>
+      ({ name: `snap_vm-403-disk-0_${name}`, size: 64 * MiB, attr: "Vri---tz-k", pool: "pool", origin, tags: [`pulumi-lvm/snapshot=${name}`] });
+
+    it("re-makes the disk's LV as a writable thin snapshot of any snapshot, journaled, keeping every snapshot", async () => {
+      // The older of two snapshots; the disk was rolled back before, so the older one has lost its origin already.
+      const host = new FakeHost([lvmSections({ name: "data", free: 0 }, [pool, thinDisk, thinSnap("golden", ""), thinSnap("later")]), {}]);
+      const outs = await rollback.create(host, await check({ disk: thinDisk.name, quiesce: { before: [["virsh", "shutdown", "vm3"]], after: [] } }));
+      const text = host.text(1);
+      const fresh = "pulumi-lvm-new_vm-403-disk-0";
+      assert.ok(runs(text, ["lvcreate", "--yes", "--snapshot", "--permission", "rw", "--setactivationskip", "n", "-n", fresh,
+        "--addtag", "pulumi-lvm/format=raw", "--addtag", "pulumi-lvm/replaces=vm-403-disk-0", "--", "data/snap_vm-403-disk-0_golden"]), text);
+      assert.ok(runs(text, ["lvremove", "--yes", "--", "data/vm-403-disk-0"]), text);
+      assert.ok(runs(text, ["lvrename", "--", "data", fresh, "vm-403-disk-0"]), text);
+      assert.ok(!/lvremove[^\n]*snap_vm-403-disk-0_/.test(text), "no snapshot is removed");
+      order(text, ["lock", "quiesce.before[0]", "check the disk is not in use", "check the new LV's name is free", "check the thin pool",
+        "lvcreate the thin snapshot", "remove the disk's old LV", "give the new LV the disk's name", "close the journal entry"]);
+      assert.match(text, /refuse_above='90'/, "the pool's own fill limit is checked on the host");
+      const forget = text.lastIndexOf("__undos=''");
+      assert.ok(forget > stepAt(text, "lvcreate the thin snapshot") && forget < stepAt(text, "remove the disk's old LV"), text);
+      assert.deepStrictEqual([outs.method, outs.snapshotLvName], ["thin", "snap_vm-403-disk-0_golden"]);
+    });
+
+    it("a run cut off after the old LV was removed is finished by renaming the journaled LV (method thin)", async () => {
+      const heir = { ...thinDisk, name: "pulumi-lvm-new_vm-403-disk-0", origin: "snap_vm-403-disk-0_golden", tags: ["pulumi-lvm/format=raw", "pulumi-lvm/replaces=vm-403-disk-0"] };
+      const host = new FakeHost([lvmSections({ name: "data", free: 0 }, [pool, heir, thinSnap("golden", "")]), {}]);
+      const outs = await rollback.create(host, await check({ disk: thinDisk.name }));
+      assert.ok(runs(host.text(1), ["lvrename", "--", "data", heir.name, "vm-403-disk-0"]), host.text(1));
+      assert.deepStrictEqual([outs.method, outs.snapshotLvName], ["thin", "snap_vm-403-disk-0_golden"]);
+    });
+
+    it("refuses a disk with a thick snapshot, which removing its LV would take with it; nothing runs", async () => {
+      const thick = { name: "snap_vm-403-disk-0_copy", size: 8 * MiB, attr: "swi-a-s---", origin: thinDisk.name, tags: ["pulumi-lvm/snapshot=copy"] };
+      const host = new FakeHost([lvmSections({ name: "data", free: 0 }, [pool, thinDisk, thinSnap("golden"), thick])]);
+      await assert.rejects(rollback.create(host, await check({ disk: thinDisk.name })), /has thick snapshots \(snap_vm-403-disk-0_copy\)/);
+      assert.strictEqual(host.scripts.length, 1, "only the read ran");
+    });
   });
 
   it("refresh keeps the record without a host, and delete changes nothing", async () => {

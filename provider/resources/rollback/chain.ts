@@ -69,9 +69,9 @@ export async function rollbackChain(host: HostSession, inputs: RollbackInputs, v
   return { ...inputs, method: "chain", snapshotLvName: snap.lvName, rolledBackAt: new Date().toISOString() };
 }
 
-/** The fresh overlay takes the disk's name, and the journal entry is closed. */
+/** The new LV (a chain's fresh overlay, or a thin disk's new LV) takes the disk's name, and the journal entry is closed. */
 export function finishReplace(script: Script, vg: string, fresh: string, disk: string): Script {
   return script
-    .run("give the new overlay the disk's name", ["lvrename", "--", vg, fresh, disk])
+    .run("give the new LV the disk's name", ["lvrename", "--", vg, fresh, disk])
     .run("close the journal entry", ["lvchange", "--deltag", replacesTag(disk), "--", `${vg}/${disk}`]);
 }

@@ -4,12 +4,14 @@ import { ResourceKind } from "../../resource";
 import { requireTool } from "../../ssh";
 import { lvOrHeir } from "../../storage/chain";
 import { pendingOf } from "../../storage/journal";
+import { isThinLv } from "../../storage/thin";
 import { RESERVED_SNAPSHOT_PREFIX, snapshotLvName } from "../../storage/naming";
 import { findSnapshot, snapshotsOf } from "../../storage/snapshots";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId } from "../common";
 import { finishReplace, rollbackChain } from "./chain";
 import { label, RollbackInputs, RollbackOutputs } from "./inputs";
 import { finishRetake, rollbackThick } from "./thick";
+import { rollbackThin } from "./thin";
 
 export { RollbackInputs, RollbackOutputs } from "./inputs";
 
@@ -44,7 +46,8 @@ export const rollback: ResourceKind<RollbackInputs, RollbackOutputs> = {
     const pending = pendingOf(disk.lv);
     if (disk.heir && pending?.op === "replace") {
       await host.run(finishReplace(new Script(`finish the rollback ${label(inputs)}`).lock(vg, LOCK_TIMEOUT_SECONDS), vg, disk.lv.name, inputs.disk));
-      return { ...inputs, method: "chain", snapshotLvName: snapshotLvName(inputs.disk, inputs.snapshot, "chain"), rolledBackAt: new Date().toISOString() };
+      const method = isThinLv(disk.lv) ? "thin" : "chain";
+      return { ...inputs, method, snapshotLvName: snapshotLvName(inputs.disk, inputs.snapshot, method), rolledBackAt: new Date().toISOString() };
     }
     if (pending?.op === "retake" && pending.name === inputs.snapshot && !lvs.some((l) => l.name === pending.snapshotLv)) {
       return finishRetake(host, inputs, pending.snapshotLv, pending.bytes);
@@ -61,8 +64,8 @@ export const rollback: ResourceKind<RollbackInputs, RollbackOutputs> = {
         return rollbackChain(host, inputs, vgRow, disk.lv, lvs, snap);
       case "thick":
         return rollbackThick(host, inputs, disk.lv, snap);
-      default:
-        throw refusal(host, operation, `${vg}/${snap.lvName} is a thin snapshot: rolling back to thin snapshots is not supported yet`);
+      case "thin":
+        return rollbackThin(host, inputs, disk.lv, lvs, snap);
     }
   },
 

@@ -23,8 +23,11 @@ export const RollbackInputs = z.strictObject({
 export type RollbackInputs = z.infer<typeof RollbackInputs>;
 
 export interface RollbackOutputs extends RollbackInputs {
-  /** How the snapshot was restored: chain (a fresh overlay) or thick (lvconvert --merge, then re-taken). */
-  method: "chain" | "thick";
+  /**
+   * How the snapshot was restored: chain (a fresh overlay), thick (lvconvert --merge, then re-taken) or thin (the
+   * disk's LV re-made as a thin snapshot of the snapshot).
+   */
+  method: "chain" | "thick" | "thin";
   /** The snapshot's LV. */
   snapshotLvName: string;
   /** When the disk's content was returned to the snapshot's, UTC. */
