@@ -69,8 +69,8 @@ export function parseSections(stdout: string): Record<string, string> {
 export function interpret(target: string, script: Script, raw: RawOutput): ScriptResult {
   if (raw.exitCode === 0) return { sections: parseSections(raw.stdout), stderr: stripMarks(raw.stderr) };
 
-  const { step, since, refusal } = readStderr(raw.stderr);
-  const detail = refusal ?? since.join("\n");
+  const { step, since, refusal, left } = readStderr(raw.stderr);
+  const detail = (refusal ?? since.join("\n")) + (left ? LEFT[left] : "");
   const kind: FailureKind =
     raw.exitCode === EXIT.lockTimeout && refusal ? "lockTimeout" : raw.exitCode === EXIT.refused && refusal ? "refused" : "failed";
   const signal = raw.signal ? ` (killed by ${raw.signal})` : "";
@@ -81,12 +81,16 @@ export function interpret(target: string, script: Script, raw: RawOutput): Scrip
  * What a script's stderr says: the last step it started (undo steps aside), the lines printed since then, and a
  * refusal of its own (`__fail`) if it made one.
  */
-export function readStderr(stderr: string): { step?: string; since: string[]; refusal?: string } {
+export function readStderr(stderr: string): { step?: string; since: string[]; refusal?: string; left?: Left } {
   let step: string | undefined;
   let since: string[] = [];
   let refusal: string | undefined;
+  let left: Left | undefined;
   for (const line of stderr.split("\n")) {
-    if (line.startsWith(MARK.step)) {
+    if (line.startsWith(MARK.left)) {
+      const what = line.slice(MARK.left.length);
+      if (what === "undone" || what === "journal") left = what;
+    } else if (line.startsWith(MARK.step)) {
       const s = line.slice(MARK.step.length);
       if (s !== "undo") { step = s; since = []; }
     } else if (line.startsWith(MARK.fail)) {
@@ -95,8 +99,15 @@ export function readStderr(stderr: string): { step?: string; since: string[]; re
       since.push(line);
     }
   }
-  return { step, since, refusal };
+  return { step, since, refusal, left };
 }
+
+type Left = "undone" | "journal";
+/** What a failed operation left on the host, told after its error. */
+const LEFT: Record<Left, string> = {
+  undone: "\n(the operation's earlier steps were undone on the host: nothing of it is left there)",
+  journal: "\n(the host's journal, LV tags, records where the operation stopped: the next pulumi up finishes it)",
+};
 
 function stripMarks(stderr: string): string {
   return stderr.split("\n").filter((l) => !l.startsWith(MARK.step)).join("\n");

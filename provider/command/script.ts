@@ -21,6 +21,8 @@ export const MARK = {
   fail: "::pulumi-lvm:fail ",
   section: "::pulumi-lvm:section ",
   end: "::pulumi-lvm:end",
+  /** What a failed script left behind: `undone` (its undo steps ran) or `journal` (it failed past forgetUndos). */
+  left: "::pulumi-lvm:left ",
 } as const;
 
 /** Exit codes the scripts use for their own refusals, so callers can type the error. */
@@ -31,6 +33,7 @@ const VAR_NAME = /^[a-z][a-z0-9_]*$/;
 const PRELUDE = `set -eu
 export LC_ALL=C LANG=C LVM_SUPPRESS_FD_WARNINGS=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 __undos=''
+__journaled=''
 __finals=''
 __step() { printf '${MARK.step}%s\\n' "$1" >&2; }
 __fail() { printf '${MARK.fail}%s\\n' "$1" >&2; exit "\${2:-${EXIT.refused}}"; }
@@ -51,6 +54,9 @@ __on_exit() {
   if [ "$__rc" -ne 0 ] && [ -n "$__undos" ]; then
     __step undo
     for __u in $__undos; do "$__u" </dev/null >&2 || true; done
+    printf '${MARK.left}undone\\n' >&2
+  elif [ "$__rc" -ne 0 ] && [ -n "$__journaled" ]; then
+    printf '${MARK.left}journal\\n' >&2
   fi
   exit "$__rc"
 }
@@ -137,7 +143,7 @@ export class Script {
    * next run, from a journal the script wrote before this point.
    */
   forgetUndos(): this {
-    this.body.push("__undos=''");
+    this.body.push("__undos=''", "__journaled=1");
     return this;
   }
 

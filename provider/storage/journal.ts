@@ -18,7 +18,7 @@ export const DELETING_TAG = `${TAG_PREFIX}deleting`;
  * holding no data of anyone's; the next create of the same disk removes it and starts again.
  */
 export const CREATING_TAG = `${TAG_PREFIX}creating`;
-/** On the fresh overlay a chain rollback made, which takes the name of the disk's old overlay once that is removed. */
+/** On the new LV a rollback made (a chain's fresh overlay, or a thin disk's new LV), which takes the disk's name once its old LV is removed. */
 export const replacesTag = (disk: string) => `${TAG_PREFIX}replaces=${disk}`;
 /**
  * On a disk into which a rollback merges its thick snapshot `snapshotLv` (Snapshot `name`, of `bytes`): the merge

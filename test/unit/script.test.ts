@@ -55,8 +55,24 @@ describe("command scripts (run by a real local sh)", () => {
     };
     await shell.run(build(false));
     assert.ok(!fs.existsSync(log));
-    await assert.rejects(shell.run(build(true)), (e: HostCommandError) => e.kind === "refused" && /no room left/.test(e.message));
+    await assert.rejects(shell.run(build(true)), (e: HostCommandError) => e.kind === "refused" && /no room left/.test(e.message)
+      && /earlier steps were undone on the host: nothing of it is left there/.test(e.message));
     assert.deepStrictEqual(fs.readFileSync(log, "utf8").trim().split("\n"), ["undo-two", "undo-one"]);
+  });
+
+  it("a failure past the point of no return runs no undo and says the next run finishes the work; one before any change says neither", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "journal-"));
+    const kept = path.join(dir, "kept");
+    const script = new Script("swap")
+      .run("make", ["touch", kept]).undo(["rm", "-f", kept])
+      .forgetUndos()
+      .run("then fail", ["false"]);
+    await assert.rejects(shell.run(script), (e: HostCommandError) =>
+      /step "then fail" failed \(exit 1\)/.test(e.message) && /journal, LV tags, records where the operation stopped: the next pulumi up finishes it/.test(e.message)
+      && !/undone/.test(e.message));
+    assert.ok(fs.existsSync(kept), "no undo ran");
+    await assert.rejects(shell.run(new Script("check").run("fail at once", ["false"])), (e: HostCommandError) =>
+      !/undone|journal/.test(e.message));
   });
 
   it("after outliveClient, a client that goes away mid-script leaves nothing behind: the undo steps run", async () => {
