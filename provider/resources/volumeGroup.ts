@@ -78,10 +78,14 @@ const REQUIRE_NEW_VG = sh`if vgs -- "$vg" >/dev/null 2>&1; then
   __fail "volume group $vg already exists on this host; set adopt: true to take it over"
 fi`;
 
-/** Refuses to remove devices whose allocated extents do not fit in what stays free. "$@": devices to remove. */
+/**
+ * Refuses to remove devices whose allocated extents do not fit in what stays free. "$@": devices to remove; one an
+ * earlier, interrupted removal already took out of the VG counts for nothing.
+ */
 const CHECK_ROOM_TO_REMOVE = sh`need=0
 gone=0
 for dev in "$@"; do
+  [ "$(pvs --noheadings -o vg_name -- "$dev" 2>/dev/null | tr -d ' ')" = "$vg" ] || continue
   need=$((need + $(pvs --noheadings --units b --nosuffix -o pv_used -- "$dev" | tr -d ' ')))
   gone=$((gone + $(pvs --noheadings --units b --nosuffix -o pv_free -- "$dev" | tr -d ' ')))
 done
@@ -90,13 +94,24 @@ if [ "$need" -gt "$free" ]; then
   __fail "cannot remove $*: the $need bytes allocated on them do not fit in the $free bytes free on the remaining devices; add a device or free space first"
 fi`;
 
-/** Moves allocated extents off each device in "$@", then takes it out of the VG and clears its PV label. */
+/**
+ * Moves allocated extents off each device in "$@", then takes it out of the VG and clears its PV label. Each step is
+ * skipped when already done, so a removal cut off half-way is finished by the next run; a device that has meanwhile
+ * joined another VG is refused, never cleared.
+ */
 const REMOVE_DEVICES = sh`for dev in "$@"; do
-  used=$(pvs --noheadings --units b --nosuffix -o pv_used -- "$dev" | tr -d ' ')
-  if [ "$used" != 0 ]; then pvmove --yes --interval 1 -- "$dev" >&2; fi
-  vgreduce --yes -- "$vg" "$dev" >&2
-  pvremove --yes -- "$dev" >&2
-  wipefs --all --quiet -- "$dev" >&2
+  owner=$(pvs --noheadings -o vg_name -- "$dev" 2>/dev/null | tr -d ' ')
+  if [ "$owner" = "$vg" ]; then
+    used=$(pvs --noheadings --units b --nosuffix -o pv_used -- "$dev" | tr -d ' ')
+    if [ "$used" != 0 ]; then pvmove --yes --interval 1 -- "$dev" >&2; fi
+    vgreduce --yes -- "$vg" "$dev" >&2
+  elif [ -n "$owner" ]; then
+    __fail "$dev is now a physical volume of volume group $owner, not of $vg: it was not removed"
+  fi
+  if pvs -- "$dev" >/dev/null 2>&1; then
+    pvremove --yes -- "$dev" >&2
+    wipefs --all --quiet -- "$dev" >&2
+  fi
 done`;
 
 const DESTROY = sh`if vgs -- "$vg" >/dev/null 2>&1; then

@@ -2,7 +2,8 @@ import { TestHost } from "../host/testHost";
 
 /**
  * Fault injection on the test guest: wrappers placed first on the PATH every operation script uses
- * (/usr/local/sbin) count the calls that change something (LVM's lv* tools, and qemu-img's writing subcommands) in
+ * (/usr/local/sbin) count the calls that change something (LVM's lv* tools and those that add and remove devices,
+ * and qemu-img's writing subcommands) in
  * the order they happen, and the N-th one is made to go wrong:
  * - `fail`: the command fails without doing anything, as a real tool failure would;
  * - `drop`: the SSH session that runs the operation is killed (its sshd process, SIGKILL), then the command runs
@@ -12,7 +13,7 @@ import { TestHost } from "../host/testHost";
 export type FaultKind = "fail" | "drop";
 
 const DIR = "/run/pulumi-lvm-faults";
-const LVM_TOOLS = ["lvcreate", "lvremove", "lvrename", "lvchange", "lvconvert", "lvextend"];
+const LVM_TOOLS = ["lvcreate", "lvremove", "lvrename", "lvchange", "lvconvert", "lvextend", "pvcreate", "vgextend", "pvmove", "vgreduce", "pvremove"];
 const WRITING_QEMU_IMG = ["create", "commit", "rebase", "resize", "convert"];
 
 const wrapper = (real: string, counted: string) => `#!/bin/sh
