@@ -1,5 +1,5 @@
 // `pulumi-lvm inspect` and thin provisioning, from canned guest output (test/support/inspectFixtures): the pools with
-// their fill and guards, thin disks with their thin snapshots.
+// their fill and guards, thin disks with their thin snapshots, and the pool warnings.
 import * as assert from "assert";
 import { inspectHost, InspectReport, renderReport } from "../../provider/inspect";
 import { FakeHost } from "../support/fakeHost";
@@ -119,5 +119,62 @@ describe("inspect: thin disks and their thin snapshots", () => {
     const { report, text } = await inspect(readSections(rows));
     assert.deepStrictEqual(placement(report), { "pool0": "pool", "snap_gone_x": "other" });
     assert.match(text, /└─ snap_gone_x {2}32 MiB {2}Vri---tz-k {2}thin in pool0 {2}inactive/);
+  });
+
+  it("a DiskExport's leftover temporary thin snapshot warns and says how to remove it; a running export's does not", async () => {
+    const temp = thinSnapshotRow("vm-701-disk-0", "x", { name: "snap_vm-701-disk-0_pulumi-lvm-export-0a1b2c3d", tags: ["pulumi-lvm/temporary"] });
+    // The pool without its over-commit limit: the snapshot adds to what its thin LVs add up to.
+    const rows = [...poolWith({ tags: [] }), temp];
+    const leftover = await inspect(readSections(rows));
+    assert.deepStrictEqual(kinds(leftover.report), ["leftover-temporary-snapshot inspectvg/snap_vm-701-disk-0_pulumi-lvm-export-0a1b2c3d"]);
+    assert.match(leftover.report.warnings[0].message, /keeps the blocks of vm-701-disk-0 rewritten since in their thin pool/);
+    assert.match(leftover.report.warnings[0].action, /lvremove inspectvg\/snap_vm-701-disk-0_pulumi-lvm-export-0a1b2c3d/);
+    assert.match(leftover.text, /├─ pulumi-lvm-export-0a1b2c3d \(thin\) {2}96 MiB {2}inactive {2}activation-skip\n│ {2}│ {6}LEFTOVER temporary/);
+    const running = await inspect({ ...readSections(rows), "running exports": "0a1b2c3d" });
+    assert.deepStrictEqual(kinds(running.report), []);
+  });
+});
+
+describe("inspect: thin pool warnings", () => {
+  const at = async (patch: Partial<Row>) => (await inspect(readSections(poolWith(patch)))).report;
+
+  it("data above 80% (not at 80%): what happens when it is full, and how to grow the pool", async () => {
+    assert.deepStrictEqual(kinds(await at({ snapPercent: "80.00" })), []);
+    const report = await at({ snapPercent: "87.50" });
+    assert.deepStrictEqual(kinds(report), ["thin-pool-filling inspectvg/pool0"]);
+    assert.match(report.warnings[0].message, /^thin pool pool0 is 87\.5% full \(data\): at 100% writes to its thin LVs stall, then fail/);
+    assert.match(report.warnings[0].action, /raise the ThinPool's size and run pulumi up, or lvextend -L \+<size> inspectvg\/pool0 \(7\.7 GiB free in inspectvg\)/);
+  });
+
+  it("metadata above 80%: how to grow the metadata", async () => {
+    const report = await at({ metadataPercent: "85.00" });
+    assert.deepStrictEqual(kinds(report), ["thin-pool-filling inspectvg/pool0"]);
+    assert.match(report.warnings[0].message, /is 85% full \(metadata\): at 100% the pool turns read-only/);
+    assert.match(report.warnings[0].action, /raise the ThinPool's metadataSize .* lvextend --poolmetadatasize \+<size> inspectvg\/pool0/);
+  });
+
+  it("above its refuseAbovePercent: one warning that new thin disks and snapshots are refused, with how to grow it", async () => {
+    const report = await at({ snapPercent: "91.00" });
+    assert.deepStrictEqual(kinds(report), ["thin-pool-refusing inspectvg/pool0"]);
+    assert.match(report.warnings[0].message, /91% full \(data\), above its refuseAbovePercent of 90%: new thin disks and snapshots in it are refused/);
+    assert.match(report.warnings[0].action, /lvextend -L \+<size> inspectvg\/pool0/);
+    assert.deepStrictEqual(kinds(await at({ tags: [], snapPercent: "91.00" })), ["thin-pool-filling inspectvg/pool0"], "untagged: refused only above 95%");
+  });
+
+  it("over-committed above its maxOverCommit (not at it): new thin disks are refused", async () => {
+    assert.deepStrictEqual(kinds(await at({ tags: ["pulumi-lvm/thin-max-over-commit=4.5"] })), []);
+    const report = await at({ tags: ["pulumi-lvm/thin-max-over-commit=4"] });
+    assert.deepStrictEqual(kinds(report), ["thin-pool-over-committed inspectvg/pool0"]);
+    assert.match(report.warnings[0].message, /its 3 thin LVs add up to 288 MiB, 4\.5x its 64 MiB of data space, above its maxOverCommit of 4: new and grown thin disks in it are refused/);
+    assert.match(report.warnings[0].action, /raise its maxOverCommit/);
+  });
+
+  it("draws a filling pool's bar red and its warning within 80 columns", async () => {
+    const report = await at({ snapPercent: "87.50" });
+    const text = renderReport(report, { color: false });
+    assert.match(text, /\n│ {2}├─ data \[█{9}░\] 87\.5% {2}metadata/);
+    assert.match(text, /\n1 warning:\n! inspectvg\/pool0: thin pool pool0 is 87\.5% full \(data\): at 100% writes to its\n/);
+    for (const line of text.split("\n")) assert.ok([...line].length <= 80, `${[...line].length} columns: ${line}`);
+    assert.match(renderReport(report, { color: true }), /data \[\x1b\[31m█{9}░\x1b\[0m\]/);
   });
 });
