@@ -4,10 +4,12 @@ import { temporaryLvName } from "../resources/diskExport/inputs";
 import { Capabilities } from "../ssh";
 import { BrokenChainError, Chain, chainFrom } from "../storage/chain";
 import { describePending, heirOf, pendingOf } from "../storage/journal";
-import { chainSnapshotId, diskFormatOf, formatTag, TEMPORARY_TAG } from "../storage/naming";
+import { chainSnapshotId, diskFormatOf, formatTag, taggedSnapshotName, TEMPORARY_TAG } from "../storage/naming";
 import { snapshotsOf } from "../storage/snapshots";
+import { hasPoolLimitTags, isThinLv, isThinPool, poolLimitsOf, poolUsage } from "../storage/thin";
 import {
-  ChainProblem, ChainSnapshotReport, DiskReport, InspectReport, LvReport, PvReport, ThickSnapshotReport, VolumeGroupReport,
+  ChainProblem, ChainSnapshotReport, DiskReport, InspectReport, LvReport, PvReport, ThickSnapshotReport, ThinPoolReport,
+  ThinSnapshotReport, VolumeGroupReport,
 } from "./model";
 import { HostReading } from "./read";
 import { warningsOf } from "./warnings";
@@ -55,7 +57,7 @@ function volumeGroupReport(vg: VgRow, reading: HostReading, qemuImg: boolean): V
   const links = new Set([...chains.values()].flatMap((c) => c.links.slice(1).map((l) => l.lvName)));
   const isThick = (lv: LvRow) => lv.origin !== "" && (lv.attr.type === "s" || lv.attr.type === "S");
 
-  const rest = lvs.filter((lv) => !isThick(lv) && !links.has(lv.name));
+  const rest = lvs.filter((lv) => !isThick(lv) && !links.has(lv.name) && !isThinPool(lv) && !isThinSnapshot(lv));
   const diskRows = rest.filter((lv) => isVmDisk(lv, chains.has(lv.name)));
   // A chain snapshot the chain could not confirm (unread, broken) goes under its disk by its Proxmox name.
   const byNameOnly = new Map<string, LvRow[]>();
@@ -75,6 +77,10 @@ function volumeGroupReport(vg: VgRow, reading: HostReading, qemuImg: boolean): V
     .filter((s) => s.method === "thick")
     .map((s) => thickSnapshotReport(vg.name, s.name, s.lv, reading.runningExports))
     .sort((a, b) => a.name.localeCompare(b.name));
+  const thin = (origin: string) => snapshotsOf(lvs, vg.name, origin)
+    .filter((s) => s.method === "thin" && isThinSnapshot(s.lv))
+    .map((s) => thinSnapshotReport(vg.name, s.name, s.lv, reading.runningExports))
+    .sort((a, b) => a.name.localeCompare(b.name));
   const lvReport = (lv: LvRow): LvReport => ({
     lvName: lv.name,
     path: lv.path || `/dev/${vg.name}/${lv.name}`,
@@ -83,7 +89,9 @@ function volumeGroupReport(vg: VgRow, reading: HostReading, qemuImg: boolean): V
     active: lv.attr.active,
     open: lv.attr.open,
     tags: lv.tags,
+    ...(isThinLv(lv) ? { thinPool: lv.poolLv, ...(lv.dataPercent !== undefined ? { allocatedPercent: lv.dataPercent } : {}) } : {}),
     thickSnapshots: thick(lv.name),
+    thinSnapshots: thin(lv.name),
     ...pendingField(vg.name, lv),
   });
 
@@ -118,9 +126,14 @@ function volumeGroupReport(vg: VgRow, reading: HostReading, qemuImg: boolean): V
     };
   });
 
-  // A thick snapshot whose origin is shown nowhere else (e.g. a snapshot of a chain snapshot's LV) is listed itself.
+  // A snapshot shown under nothing else (e.g. a thick snapshot of a chain snapshot's LV, a thin snapshot whose origin
+  // is gone) is listed itself, with what snapshots it in turn.
+  const otherReports = others.map(lvReport);
   const shown = new Set([...disks, ...others].map((lv) => lv.name));
-  const strays = lvs.filter((lv) => isThick(lv) && !shown.has(lv.origin));
+  const placedThin = new Set([...diskReports, ...otherReports].flatMap((r) => r.thinSnapshots.map((s) => s.lvName)));
+  const strays = lvs.filter((lv) => (isThick(lv) && !shown.has(lv.origin)) || (isThinSnapshot(lv) && !placedThin.has(lv.name)))
+    .map(lvReport);
+  const nested = new Set(strays.flatMap((r) => [...r.thickSnapshots, ...r.thinSnapshots].map((s) => s.lvName)));
 
   return {
     name: vg.name,
@@ -131,8 +144,9 @@ function volumeGroupReport(vg: VgRow, reading: HostReading, qemuImg: boolean): V
     extentSizeBytes: vg.extentSizeBytes,
     tags: vg.tags,
     pvs: reading.lvm.pvs.filter((pv) => pv.vg === vg.name).map(pvReport),
+    thinPools: lvs.filter(isThinPool).map((pool) => thinPoolReport(pool, lvs)).sort((a, b) => a.lvName.localeCompare(b.lvName)),
     disks: diskReports.sort((a, b) => a.lvName.localeCompare(b.lvName)),
-    otherLvs: [...others, ...strays].map(lvReport).sort((a, b) => a.lvName.localeCompare(b.lvName)),
+    otherLvs: [...otherReports, ...strays.filter((r) => !nested.has(r.lvName))].sort((a, b) => a.lvName.localeCompare(b.lvName)),
   };
 }
 
@@ -152,6 +166,17 @@ function isVmDisk(lv: LvRow, topOfChain: boolean): boolean {
     || PROXMOX_DISK.test(lv.name);
 }
 
+/**
+ * A thin snapshot rather than a thin disk: it carries a snapshot's or an export's temporary tag, or it has an origin
+ * without being a VM disk itself (a Proxmox linked clone of a template, or a disk rolled back to a snapshot, has one
+ * too). LVM gives a thin snapshot none of its origin's tags.
+ */
+function isThinSnapshot(lv: LvRow): boolean {
+  if (!isThinLv(lv)) return false;
+  if (taggedSnapshotName(lv.tags) !== undefined || lv.tags.includes(TEMPORARY_TAG)) return true;
+  return lv.origin !== "" && !isVmDisk(lv, false);
+}
+
 /** `lv` is undefined for a link qemu-img opened that LVM's report (taken just before) did not list yet. */
 function chainSnapshotReport(vg: string, disk: string, lvName: string, lv: LvRow | undefined, inChain: boolean): ChainSnapshotReport {
   return {
@@ -166,9 +191,7 @@ function chainSnapshotReport(vg: string, disk: string, lvName: string, lv: LvRow
 }
 
 function thickSnapshotReport(vg: string, name: string, lv: LvRow, runningExports: readonly string[]): ThickSnapshotReport {
-  const temporary = lv.tags.includes(TEMPORARY_TAG)
-    ? runningExports.some((job) => temporaryLvName(lv.origin, job) === lv.name) ? "running export" : "leftover"
-    : undefined;
+  const temporary = temporaryOf(lv, runningExports);
   return {
     name,
     lvName: lv.name,
@@ -180,6 +203,43 @@ function thickSnapshotReport(vg: string, name: string, lv: LvRow, runningExports
     open: lv.attr.open,
     ...(temporary ? { temporary } : {}),
     ...pendingField(vg, lv),
+  };
+}
+
+function thinSnapshotReport(vg: string, name: string, lv: LvRow, runningExports: readonly string[]): ThinSnapshotReport {
+  const temporary = temporaryOf(lv, runningExports);
+  return {
+    name,
+    lvName: lv.name,
+    sizeBytes: lv.sizeBytes,
+    ...(lv.dataPercent !== undefined ? { allocatedPercent: lv.dataPercent } : {}),
+    active: lv.attr.active,
+    open: lv.attr.open,
+    activationSkip: lv.attr.activationSkip,
+    ...(temporary ? { temporary } : {}),
+    ...pendingField(vg, lv),
+  };
+}
+
+/** A DiskExport's temporary snapshot: whether its export still runs. */
+function temporaryOf(lv: LvRow, runningExports: readonly string[]): ThickSnapshotReport["temporary"] {
+  if (!lv.tags.includes(TEMPORARY_TAG)) return undefined;
+  return runningExports.some((job) => temporaryLvName(lv.origin, job) === lv.name) ? "running export" : "leftover";
+}
+
+function thinPoolReport(pool: LvRow, lvs: readonly LvRow[]): ThinPoolReport {
+  return {
+    lvName: pool.name,
+    sizeBytes: pool.sizeBytes,
+    metadataSizeBytes: pool.metadataSizeBytes ?? 0,
+    ...(pool.dataPercent !== undefined ? { dataPercent: pool.dataPercent } : {}),
+    ...(pool.metadataPercent !== undefined ? { metadataPercent: pool.metadataPercent } : {}),
+    attr: pool.attr.raw,
+    active: pool.attr.active,
+    tags: pool.tags,
+    ...poolUsage(lvs, pool),
+    ...poolLimitsOf(pool.tags),
+    limitsTagged: hasPoolLimitTags(pool.tags),
   };
 }
 

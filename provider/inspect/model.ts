@@ -31,9 +31,14 @@ export interface VolumeGroupReport {
   extentSizeBytes: number;
   tags: string[];
   pvs: PvReport[];
+  /** Thin pools: their fill, what their thin LVs add up to, and their guards. */
+  thinPools: ThinPoolReport[];
   /** VM disks (see `isVmDisk`), each with its snapshots. */
   disks: DiskReport[];
-  /** Every other LV (not a VM disk, nor a snapshot of one), so nothing on the host goes unseen. */
+  /**
+   * Every other LV (not a VM disk, a snapshot of one, or a thin pool), so nothing on the host goes unseen. LVM's
+   * internal LVs (a pool's `[pool_tdata]`, `[pool_tmeta]`, `[lvol0_pmspare]`) are parts of those and not listed.
+   */
   otherLvs: LvReport[];
 }
 
@@ -56,8 +61,14 @@ export interface LvReport {
   open: boolean;
   /** Every tag, pulumi-lvm's own (`pulumi-lvm/...`) included. */
   tags: string[];
+  /** For a thin LV: its thin pool. */
+  thinPool?: string;
+  /** For an active thin LV: how much of its size is mapped in its pool (blocks shared with its snapshots count). */
+  allocatedPercent?: number;
   /** Thick snapshots of this LV (`lvcreate --snapshot`). */
   thickSnapshots: ThickSnapshotReport[];
+  /** Thin snapshots of this thin LV (`lvcreate --snapshot` without a size), by name. */
+  thinSnapshots: ThinSnapshotReport[];
   /** An operation an earlier run left unfinished, journaled on this LV (see provider/storage/journal.ts). */
   pending?: string;
 }
@@ -136,6 +147,53 @@ export interface ThickSnapshotReport {
   pending?: string;
 }
 
+/** A thin pool (`lvcreate --type thin-pool`), as LVM reports it and as pulumi-lvm's guards judge it (storage/thin.ts). */
+export interface ThinPoolReport {
+  lvName: string;
+  /** Its data space. */
+  sizeBytes: number;
+  metadataSizeBytes: number;
+  /** How full its data space is; undefined while it is not active. */
+  dataPercent?: number;
+  /** How full its metadata space is; undefined while it is not active. */
+  metadataPercent?: number;
+  attr: string;
+  active: boolean;
+  tags: string[];
+  /** The sum of the sizes of its thin LVs, snapshots included (what they would take fully written). */
+  virtualSizeBytes: number;
+  /** virtualSizeBytes over sizeBytes: above 1, the pool cannot hold all of its thin LVs fully written. */
+  overCommit: number;
+  /** Its thin LVs, snapshots included. */
+  thinLvCount: number;
+  /**
+   * Above this data or metadata use, pulumi-lvm refuses new thin disks and snapshots in the pool (ThinPool's
+   * refuseAbovePercent; 95 unless its tags say otherwise).
+   */
+  refuseAbovePercent: number;
+  /** Above this over-commit, pulumi-lvm refuses new (or grown) thin disks in it (ThinPool's maxOverCommit); none: no limit. */
+  maxOverCommit?: number;
+  /** Its tags set those guards (a ThinPool made or adopted it); false: the defaults apply. */
+  limitsTagged: boolean;
+}
+
+export interface ThinSnapshotReport {
+  /** Snapshot's `name`: from its tag pulumi-lvm/snapshot=..., else its LV name without `snap_<disk>_`. */
+  name: string;
+  lvName: string;
+  /** Its virtual size: its origin's when it was taken. */
+  sizeBytes: number;
+  /** How much of its size is mapped in the pool, shared blocks included; undefined while inactive. */
+  allocatedPercent?: number;
+  active: boolean;
+  open: boolean;
+  /** LVM's activation-skip flag (`k`): not activated at boot nor by a plain `lvchange -ay` (it takes `-K`). */
+  activationSkip: boolean;
+  /** A DiskExport's temporary snapshot: of an export still running, or a leftover of one that is not. */
+  temporary?: "running export" | "leftover";
+  pending?: string;
+}
+
 export type WarningKind =
   | "snapshot-invalid"
   | "snapshot-filling"
@@ -147,7 +205,10 @@ export type WarningKind =
   | "lv-below-measure"
   | "vg-free-below-snapshot-need"
   | "leftover-temporary-snapshot"
-  | "chains-not-read";
+  | "chains-not-read"
+  | "thin-pool-filling"
+  | "thin-pool-refusing"
+  | "thin-pool-over-committed";
 
 export interface Warning {
   kind: WarningKind;

@@ -1,6 +1,9 @@
 import { userTags } from "../storage/naming";
 import { formatBytes } from "../validate";
-import { ChainSnapshotReport, DiskReport, InspectReport, LvReport, ThickSnapshotReport, VolumeGroupReport, Warning } from "./model";
+import {
+  ChainSnapshotReport, DiskReport, InspectReport, LvReport, ThickSnapshotReport, ThinPoolReport, ThinSnapshotReport, VolumeGroupReport,
+  Warning,
+} from "./model";
 import { FILLING_PERCENT } from "./warnings";
 
 /** The text inspect prints: the host as a tree, then the warnings, each line at most `width` columns where it can be. */
@@ -34,6 +37,7 @@ function vgNode(vg: VolumeGroupReport, paint: Painter): Node {
   const children: Node[] = vg.pvs.map((pv) => ({
     head: [`PV ${pv.device}`, `${formatBytes(pv.sizeBytes)}, ${formatBytes(pv.freeBytes)} free`], children: [],
   }));
+  children.push(...vg.thinPools.map((p) => poolNode(p, paint)));
   children.push(...vg.disks.map((d) => diskNode(d, paint)));
   if (vg.otherLvs.length > 0) {
     children.push({ head: [paint.dim("other LVs (not VM disks)")], children: vg.otherLvs.map((lv) => otherNode(lv, paint)) });
@@ -54,14 +58,44 @@ function diskNode(disk: DiskReport, paint: Painter): Node {
     children.push({ head: `chain: ${disk.chainProblem.message}`.split(" ").map(paint.yellow), children: [], words: true });
   }
   children.push(...disk.chain.map((link) => chainNode(link, paint)));
-  children.push(...disk.thickSnapshots.map((s) => thickNode(s, paint)));
-  return { head: [paint.cyan(disk.lvName), size, ...lvFlags(disk, paint)], children };
+  children.push(...snapshotNodes(disk, paint));
+  return { head: [paint.cyan(disk.lvName), size, ...thinness(disk), ...lvFlags(disk, paint)], children };
 }
 
 function otherNode(lv: LvReport, paint: Painter): Node {
   return {
-    head: [lv.lvName, formatBytes(lv.sizeBytes), paint.dim(lv.attr), ...lvFlags(lv, paint)],
-    children: lv.thickSnapshots.map((s) => thickNode(s, paint)),
+    head: [lv.lvName, formatBytes(lv.sizeBytes), paint.dim(lv.attr), ...thinness(lv), ...lvFlags(lv, paint)],
+    children: snapshotNodes(lv, paint),
+  };
+}
+
+function snapshotNodes(lv: LvReport, paint: Painter): Node[] {
+  return [...lv.thickSnapshots.map((s) => thickNode(s, paint)), ...lv.thinSnapshots.map((s) => thinNode(s, paint))];
+}
+
+/** A thin LV's pool, and how much of it is written. */
+function thinness(lv: LvReport): string[] {
+  if (lv.thinPool === undefined) return [];
+  return [`thin in ${lv.thinPool}${lv.allocatedPercent !== undefined ? `, ${percent(lv.allocatedPercent)} allocated` : ""}`];
+}
+
+/** The pool, then its fill, what its thin LVs add up to, and the guards its tags set. */
+function poolNode(pool: ThinPoolReport, paint: Painter): Node {
+  const fill = (what: string, pct: number | undefined) => pct === undefined ? [] : [`${what} ${bar(pct, 10, paint, FILLING_PERCENT)} ${percent(pct)}`];
+  const fills = [...fill("data", pool.dataPercent), ...fill("metadata", pool.metadataPercent)];
+  const count = `${pool.thinLvCount} thin LV${pool.thinLvCount === 1 ? "" : "s"}`;
+  const children: Node[] = [
+    { head: fills.length > 0 ? fills : ["fill unknown (inactive)"], children: [] },
+    { head: [`${count}, ${formatBytes(pool.virtualSizeBytes)} virtual: ${ratio(pool.overCommit)} over-commit`], children: [] },
+  ];
+  if (pool.limitsTagged) {
+    const overCommit = pool.maxOverCommit !== undefined ? ` or ${ratio(pool.maxOverCommit)} over-commit` : "";
+    children.push({ head: [`limits: refuse new thin LVs above ${percent(pool.refuseAbovePercent)} full${overCommit}`], children: [] });
+  }
+  return {
+    head: [pool.lvName, `thin pool, ${formatBytes(pool.sizeBytes)} (metadata ${formatBytes(pool.metadataSizeBytes)})`,
+      ...(userTags(pool.tags).length > 0 ? [`tags: ${userTags(pool.tags).join(",")}`] : [])],
+    children,
   };
 }
 
@@ -82,6 +116,18 @@ function thickNode(snap: ThickSnapshotReport, paint: Painter): Node {
   return {
     head: [`${snap.name} ${paint.dim("(thick)")}`, formatBytes(snap.sizeBytes), fill,
       ...(snap.merging ? [paint.yellow("MERGING")] : []),
+      ...(snap.temporary === "leftover" ? [paint.yellow("LEFTOVER temporary")] : snap.temporary ? ["temporary (export running)"] : []),
+      ...(snap.pending ? [paint.yellow("PENDING")] : []),
+      paint.dim(snap.lvName)],
+    children: [],
+  };
+}
+
+function thinNode(snap: ThinSnapshotReport, paint: Painter): Node {
+  return {
+    head: [`${snap.name} ${paint.dim("(thin)")}`, formatBytes(snap.sizeBytes),
+      snap.active ? `active${snap.allocatedPercent !== undefined ? `, ${percent(snap.allocatedPercent)} allocated` : ""}` : paint.dim("inactive"),
+      ...(snap.open ? ["open"] : []), ...(snap.activationSkip ? ["activation-skip"] : []),
       ...(snap.temporary === "leftover" ? [paint.yellow("LEFTOVER temporary")] : snap.temporary ? ["temporary (export running)"] : []),
       ...(snap.pending ? [paint.yellow("PENDING")] : []),
       paint.dim(snap.lvName)],
@@ -155,6 +201,7 @@ function bar(pct: number, cells: number, paint: Painter, warnAt: number): string
 }
 
 const percent = (pct: number) => `${Number(pct.toFixed(1))}%`;
+const ratio = (n: number) => `${Number(n.toFixed(2))}x`;
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 const visibleLength = (s: string) => s.replace(ANSI, "").length;

@@ -1,13 +1,16 @@
 import { formatBytes, roundUpToExtent } from "../validate";
-import { DiskReport, InspectReport, LvReport, ThickSnapshotReport, VolumeGroupReport, Warning } from "./model";
+import {
+  DiskReport, InspectReport, LvReport, ThickSnapshotReport, ThinPoolReport, ThinSnapshotReport, VolumeGroupReport, Warning,
+} from "./model";
 
-/** A thick snapshot fuller than this is about to be invalidated. */
+/** A thick snapshot fuller than this is about to be invalidated; a thin pool, about to stop every write to it. */
 export const FILLING_PERCENT = 80;
 
 /** Everything in the report that needs a person's attention, each with what to do, in the order the tree shows it. */
 export function warningsOf(report: InspectReport): Warning[] {
   const warnings: Warning[] = [];
   for (const vg of report.volumeGroups) {
+    for (const pool of vg.thinPools) warnings.push(...poolWarnings(vg, pool));
     for (const disk of vg.disks) warnings.push(...diskWarnings(vg, disk));
     for (const lv of vg.otherLvs) warnings.push(...lvWarnings(vg, lv));
     const need = vgNeed(vg);
@@ -67,7 +70,55 @@ function lvWarnings(vg: VolumeGroupReport, lv: LvReport): Warning[] {
   const warnings: Warning[] = [];
   if (lv.pending) warnings.push(unfinished(`${vg.name}/${lv.lvName}`, lv.pending));
   for (const snap of lv.thickSnapshots) warnings.push(...thickWarnings(vg, lv, snap));
+  for (const snap of lv.thinSnapshots) warnings.push(...thinWarnings(vg, lv, snap));
   return warnings;
+}
+
+/**
+ * A full pool holds every write to its thin LVs (for 60 s by LVM's default), then fails it; one with full metadata
+ * goes read-only and needs a repair. pulumi-lvm's own guards refuse new thin LVs before that.
+ */
+function poolWarnings(vg: VolumeGroupReport, pool: ThinPoolReport): Warning[] {
+  const subject = `${vg.name}/${pool.lvName}`;
+  const warnings: Warning[] = [];
+  const grow = {
+    data: `grow it: raise the ThinPool's size and run pulumi up, or lvextend -L +<size> ${subject} (${formatBytes(vg.freeBytes)} free in ${vg.name}); or remove thin snapshots it no longer needs`,
+    metadata: `grow its metadata: raise the ThinPool's metadataSize and run pulumi up, or lvextend --poolmetadatasize +<size> ${subject} (${formatBytes(vg.freeBytes)} free in ${vg.name}); or remove thin snapshots it no longer needs`,
+  };
+  const atFull = {
+    data: "at 100% writes to its thin LVs stall, then fail: their VMs pause or see I/O errors",
+    metadata: "at 100% the pool turns read-only and needs a repair (lvconvert --repair)",
+  };
+  for (const [part, pct] of [["data", pool.dataPercent], ["metadata", pool.metadataPercent]] as const) {
+    if (pct === undefined) continue;
+    const full = `thin pool ${pool.lvName} is ${pct}% full (${part})`;
+    if (pct > pool.refuseAbovePercent) {
+      warnings.push({
+        kind: "thin-pool-refusing", subject,
+        message: `${full}, above its refuseAbovePercent of ${pool.refuseAbovePercent}%: new thin disks and snapshots in it are refused; ${atFull[part]}`,
+        action: grow[part],
+      });
+    } else if (pct > FILLING_PERCENT) {
+      warnings.push({ kind: "thin-pool-filling", subject, message: `${full}: ${atFull[part]}`, action: grow[part] });
+    }
+  }
+  if (pool.maxOverCommit !== undefined && pool.overCommit > pool.maxOverCommit) {
+    warnings.push({
+      kind: "thin-pool-over-committed", subject,
+      message: `its ${pool.thinLvCount} thin LVs add up to ${formatBytes(pool.virtualSizeBytes)}, ${pool.overCommit}x its ${formatBytes(pool.sizeBytes)} of data space, ` +
+        `above its maxOverCommit of ${pool.maxOverCommit}: new and grown thin disks in it are refused`,
+      action: `grow the pool (raise the ThinPool's size, or lvextend -L +<size> ${subject}), raise its maxOverCommit, or remove thin disks or snapshots it no longer needs`,
+    });
+  }
+  return warnings;
+}
+
+function thinWarnings(vg: VolumeGroupReport, origin: LvReport, snap: ThinSnapshotReport): Warning[] {
+  const subject = `${vg.name}/${snap.lvName}`;
+  if (snap.temporary === "leftover") {
+    return [leftover(vg, origin, snap.lvName, `it keeps the blocks of ${origin.lvName} rewritten since in their thin pool`)];
+  }
+  return snap.pending ? [unfinished(subject, snap.pending)] : [];
 }
 
 function thickWarnings(vg: VolumeGroupReport, origin: LvReport, snap: ThickSnapshotReport): Warning[] {
@@ -76,11 +127,7 @@ function thickWarnings(vg: VolumeGroupReport, origin: LvReport, snap: ThickSnaps
   // A running export's snapshot is its own business: the export fails and cleans up if it overflows.
   if (snap.temporary === "running export") return [];
   if (snap.temporary === "leftover") {
-    return [{
-      kind: "leftover-temporary-snapshot", subject,
-      message: `a temporary snapshot of ${origin.lvName} left by a DiskExport that is no longer running; it takes ${formatBytes(snap.sizeBytes)} and slows every write to ${origin.lvName}`,
-      action: `the next DiskExport of ${vg.name}/${origin.lvName} removes it; or remove it now: lvremove ${vg.name}/${snap.lvName}`,
-    }];
+    return [leftover(vg, origin, snap.lvName, `it takes ${formatBytes(snap.sizeBytes)} and slows every write to ${origin.lvName}`)];
   }
   const warnings: Warning[] = [];
   if (snap.pending) warnings.push(unfinished(subject, snap.pending));
@@ -122,6 +169,14 @@ function vgNeed(vg: VolumeGroupReport): Warning | undefined {
     message: `${formatBytes(vg.freeBytes)} free, but the thick snapshot ${largest.snap.lvName} (${formatBytes(largest.snap.sizeBytes)}) could still need ` +
       `${formatBytes(largest.bytes)} more to hold every block of ${largest.origin.lvName} (${formatBytes(largest.origin.sizeBytes)}): it cannot be grown before it fills`,
     action: `add space (vgextend ${vg.name} <device>), or remove thick snapshots once they served their purpose`,
+  };
+}
+
+function leftover(vg: VolumeGroupReport, origin: LvReport, lvName: string, cost: string): Warning {
+  return {
+    kind: "leftover-temporary-snapshot", subject: `${vg.name}/${lvName}`,
+    message: `a temporary snapshot of ${origin.lvName} left by a DiskExport that is no longer running; ${cost}`,
+    action: `the next DiskExport of ${vg.name}/${origin.lvName} removes it; or remove it now: lvremove ${vg.name}/${lvName}`,
   };
 }
 

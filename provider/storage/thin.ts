@@ -33,6 +33,10 @@ export function poolLimitTags(limits: PoolLimits): string[] {
     ...(limits.maxOverCommit !== undefined ? [`${MAX_OVER_COMMIT}${limits.maxOverCommit}`] : [])];
 }
 
+/** Whether a pool's tags record any guard (a ThinPool made or adopted it), rather than leaving it the defaults. */
+export const hasPoolLimitTags = (tags: readonly string[]) =>
+  tags.some((t) => t.startsWith(REFUSE_ABOVE) || t.startsWith(MAX_OVER_COMMIT));
+
 /** The guards a pool's tags record (defaults for what they do not). */
 export function poolLimitsOf(tags: readonly string[]): PoolLimits {
   const value = (prefix: string) => {

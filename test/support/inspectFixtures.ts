@@ -12,8 +12,15 @@ export interface Row {
   attr?: string;
   tags?: string[];
   origin?: string;
+  /** The fill of a thick snapshot, an active thin LV or pool: LVM prints it as both snap_percent and data_percent. */
   snapPercent?: string;
   vg?: string;
+  /** Thin LVs: their pool. */
+  pool?: string;
+  /** Active thin pools. */
+  metadataPercent?: string;
+  /** Thin pools. */
+  metadataSize?: number;
 }
 
 const report = (kind: string, rows: object[]) =>
@@ -23,20 +30,20 @@ export function lvsReport(rows: Row[], vg = "inspectvg"): string {
   return report("lv", rows.map((r) => ({
     lv_name: r.name, vg_name: r.vg ?? vg, lv_uuid: `uuid-${r.name}`, lv_size: String(r.size), lv_attr: r.attr ?? "-wi-a-----",
     lv_tags: (r.tags ?? []).join(","), origin: r.origin ?? "", snap_percent: r.snapPercent ?? "",
-    lv_path: r.name.startsWith("[") ? "" : `/dev/${r.vg ?? vg}/${r.name}`,
+    lv_path: r.name.startsWith("[") || r.attr?.startsWith("t") ? "" : `/dev/${r.vg ?? vg}/${r.name}`,
+    pool_lv: r.pool ?? "", data_percent: r.snapPercent ?? "", metadata_percent: r.metadataPercent ?? "",
+    lv_metadata_size: r.metadataSize !== undefined ? String(r.metadataSize) : "",
   })));
 }
 
 export function vgsReport(free: number, vg = "inspectvg"): string {
   return report("vg", [{ vg_name: vg, vg_uuid: "2eyRp8-LN9p-ZzX2-w9SQ-QWYI-3LWe-BVuJ3s", vg_size: String(VG_SIZE), vg_free: String(free),
-    vg_extent_size: String(EXTENT), lv_count: "7", pv_count: "2", vg_tags: "", vg_mda_size: "1044480" }]);
+    vg_extent_size: String(EXTENT), lv_count: "11", pv_count: "2", vg_tags: "", vg_mda_size: "1044480" }]);
 }
 
-export function pvsReport(firstFree = 4047503360, vg = "inspectvg"): string {
-  return report("pv", [
-    { pv_name: "/dev/vdb", vg_name: vg, pv_size: "4290772992", pv_free: String(firstFree), pv_used: String(4290772992 - firstFree), pv_uuid: "D1mzmk" },
-    { pv_name: "/dev/vdc", vg_name: vg, pv_size: "4290772992", pv_free: "4290772992", pv_used: "0", pv_uuid: "pONGwP" },
-  ]);
+export function pvsReport(frees = [3976200192, 4286578688], vg = "inspectvg"): string {
+  return report("pv", ["/dev/vdb", "/dev/vdc"].map((device, i) => (
+    { pv_name: device, vg_name: vg, pv_size: "4290772992", pv_free: String(frees[i]), pv_used: String(4290772992 - frees[i]), pv_uuid: `uuid-${i}` })));
 }
 
 export interface Image {
@@ -81,11 +88,27 @@ export function measureSection(virtualSize: number, fullyAllocated: number, opti
 /** qemu-img's error for a chain whose backing LV is gone. */
 export const missingBacking = (dev: string) => `qemu-img: Could not open '${dev}': Could not open '${dev}': No such file or directory`;
 
+/** The e2e's thin pool pool0 as the guest reported it, with its guards (refuse above 90%, 5x over-commit) and internal LVs. */
+export const POOL_ROWS: Row[] = [
+  { name: "[lvol0_pmspare]", size: 4 * MiB, attr: "ewi-------" },
+  { name: "pool0", size: 64 * MiB, attr: "twi-aotz--", tags: ["pulumi-lvm/thin-max-over-commit=5", "pulumi-lvm/thin-refuse-above=90"],
+    snapPercent: "12.50", metadataPercent: "10.94", metadataSize: 4 * MiB },
+  { name: "[pool0_tdata]", size: 64 * MiB, attr: "Twi-ao----" },
+  { name: "[pool0_tmeta]", size: 4 * MiB, attr: "ewi-ao----" },
+];
+
+/** A thin snapshot as Snapshot takes it (read-only, activation-skip, inactive) of a thin disk in pool0. */
+export const thinSnapshotRow = (disk: string, name: string, patch: Partial<Row> = {}): Row => ({
+  name: `snap_${disk}_${name}`, size: 96 * MiB, attr: "Vri---tz-k", tags: [`pulumi-lvm/snapshot=${name}`], origin: disk, pool: "pool0", ...patch,
+});
+
 /**
  * The e2e scenario as the guest reported it: VG inspectvg on /dev/vdb and /dev/vdc, a raw disk with a thick snapshot
- * (25.2% full), a qcow2 disk with the Proxmox chain s1 <- s2 <- s3 <- disk, and an unrelated LV.
+ * (25.2% full), a qcow2 disk with the Proxmox chain s1 <- s2 <- s3 <- disk, an unrelated LV, and the thin pool pool0
+ * with a thin raw disk (8 MiB written) and its thin snapshots s1 and s2.
  */
 export const SCENARIO_ROWS: Row[] = [
+  ...POOL_ROWS,
   { name: "scratch", size: 16 * MiB },
   { name: "snap_vm-601-disk-0_golden", size: 8 * MiB, attr: "swi-a-s---", tags: ["pulumi-lvm/snapshot=golden"], origin: "vm-601-disk-0", snapPercent: "25.20" },
   { name: "snap_vm-602-disk-0_s1.qcow2", size: 36 * MiB, tags: ["pulumi-lvm/format=qcow2"] },
@@ -93,9 +116,12 @@ export const SCENARIO_ROWS: Row[] = [
   { name: "snap_vm-602-disk-0_s3.qcow2", size: 36 * MiB, tags: ["pulumi-lvm/format=qcow2"] },
   { name: "vm-601-disk-0", size: 64 * MiB, attr: "owi-a-s---", tags: ["pulumi-lvm/format=raw", "web"] },
   { name: "vm-602-disk-0.qcow2", size: 36 * MiB, tags: ["pulumi-lvm/format=qcow2"] },
+  thinSnapshotRow("vm-701-disk-0", "s1"),
+  thinSnapshotRow("vm-701-disk-0", "s2"),
+  { name: "vm-701-disk-0", size: 96 * MiB, attr: "Vwi-a-tz--", tags: ["pulumi-lvm/format=raw"], pool: "pool0", snapPercent: "8.33" },
 ];
 
-export const SCENARIO_FREE = 8338276352;
+export const SCENARIO_FREE = 8262778880;
 
 /** The scenario qcow2 disk's chain and measure, as the host's image loop prints them. */
 export function scenarioImages(): Record<string, string> {

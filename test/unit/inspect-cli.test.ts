@@ -125,7 +125,7 @@ describe("inspect: the command", () => {
   });
 
   it("exit 1 with warnings; --json prints the same model, which parses", async () => {
-    const invalid = SCENARIO_ROWS.map((r) => r.origin ? { ...r, attr: "swi-I-s---", snapPercent: "100.00" } : r);
+    const invalid = SCENARIO_ROWS.map((r) => r.attr?.startsWith("s") ? { ...r, attr: "swi-I-s---", snapPercent: "100.00" } : r);
     const text = await run(args, [readSections(invalid)]);
     assert.strictEqual(text.code, 1);
     assert.match(text.stdout, /\n1 warning:\n! inspectvg\/snap_vm-601-disk-0_golden: the thick snapshot "golden" of\n {2}vm-601-disk-0 is INVALID/);

@@ -24,21 +24,25 @@ const kinds = (report: InspectReport) => report.warnings.map((w) => `${w.kind} $
 const golden = (patch: Partial<Row>): Row => ({ ...SCENARIO_ROWS.find((r) => r.name === "snap_vm-601-disk-0_golden")!, ...patch });
 
 describe("inspect: the model of a host", () => {
-  it("places every LV of the guest's VG: the raw disk with its thick snapshot, the chain newest first, the unrelated LV apart", async () => {
+  it("places every LV of the guest's VG: the raw disk with its thick snapshot, the chain newest first, the thin disk with its thin snapshots, the pool, the unrelated LV apart", async () => {
     const { report, host } = await inspect(scenarioSections());
     assert.strictEqual(host.scripts.length, 1, "one read after the preflight");
     const [vg] = report.volumeGroups;
     assert.deepStrictEqual([vg.name, vg.sizeBytes, vg.freeBytes, vg.pvs.map((p) => p.device)],
-      ["inspectvg", 8581545984, 8338276352, ["/dev/vdb", "/dev/vdc"]]);
-    assert.deepStrictEqual(vg.disks.map((d) => [d.lvName, d.format, d.virtualSizeBytes, d.sizeBytes]),
-      [["vm-601-disk-0", "raw", 64 * MiB, 64 * MiB], ["vm-602-disk-0.qcow2", "qcow2", 32 * MiB, 36 * MiB]]);
-    const [raw, qcow2] = vg.disks;
+      ["inspectvg", 8581545984, 8262778880, ["/dev/vdb", "/dev/vdc"]]);
+    assert.deepStrictEqual(vg.disks.map((d) => [d.lvName, d.format, d.virtualSizeBytes, d.sizeBytes, d.thinPool]), [
+      ["vm-601-disk-0", "raw", 64 * MiB, 64 * MiB, undefined], ["vm-602-disk-0.qcow2", "qcow2", 32 * MiB, 36 * MiB, undefined],
+      ["vm-701-disk-0", "raw", 96 * MiB, 96 * MiB, "pool0"]]);
+    const [raw, qcow2, thin] = vg.disks;
     assert.deepStrictEqual(raw.thickSnapshots.map((s) => [s.name, s.lvName, s.usedPercent, s.valid, s.merging]),
       [["golden", "snap_vm-601-disk-0_golden", 25.2, true, false]]);
     assert.deepStrictEqual(qcow2.chain.map((s) => [s.name, s.lvName, s.inChain]), [
       ["s3", "snap_vm-602-disk-0_s3.qcow2", true], ["s2", "snap_vm-602-disk-0_s2.qcow2", true], ["s1", "snap_vm-602-disk-0_s1.qcow2", true]]);
     assert.deepStrictEqual([qcow2.fullyAllocatedBytes, qcow2.image?.backingFile, qcow2.image?.clusterSizeBytes],
       [34209792, "snap_vm-602-disk-0_s3.qcow2", 131072]);
+    assert.deepStrictEqual(thin.thinSnapshots.map((s) => [s.name, s.lvName, s.active, s.activationSkip]),
+      [["s1", "snap_vm-701-disk-0_s1", false, true], ["s2", "snap_vm-701-disk-0_s2", false, true]]);
+    assert.deepStrictEqual(vg.thinPools.map((p) => p.lvName), ["pool0"]);
     assert.deepStrictEqual(vg.otherLvs.map((l) => l.lvName), ["scratch"]);
     assert.deepStrictEqual(raw.tags, ["pulumi-lvm/format=raw", "web"], "the JSON keeps every tag as LVM lists it");
     assert.deepStrictEqual(report.host, { target: "root@10.0.0.5:22", hostname: "test-host", lvmVersion: "2.03.16", qemuImgVersion: "7.2.22" });
@@ -204,7 +208,8 @@ describe("inspect: qcow2 disks and their chains", () => {
         { lv: "snap_vm-602-disk-0_s3.qcow2", backing: "snap_vm-602-disk-0_s2.qcow2" }, { lv: "snap_vm-602-disk-0_s2.qcow2", backing: "snap_vm-602-disk-0_s1.qcow2" },
         { lv: "snap_vm-602-disk-0_s1.qcow2" }]),
     }));
-    assert.deepStrictEqual(report.volumeGroups[0].disks.map((d) => [d.lvName, d.chain.length]), [[overlay, 3], ["vm-601-disk-0", 0], [DISK, 3]]);
+    assert.deepStrictEqual(report.volumeGroups[0].disks.map((d) => [d.lvName, d.chain.length]),
+      [[overlay, 3], ["vm-601-disk-0", 0], [DISK, 3], ["vm-701-disk-0", 0]]);
     assert.deepStrictEqual(kinds(report), [`unfinished-operation inspectvg/${overlay}`]);
   });
 });
@@ -214,15 +219,22 @@ describe("inspect: the tree", () => {
     const { text } = await inspect(scenarioSections());
     assert.strictEqual(text, `root@10.0.0.5:22  (test-host)  LVM 2.03.16  qemu-img 7.2.22
 
-VG inspectvg  7.99 GiB, 7.77 GiB free  [█░░░░░░░░░░░░░░░░░░░] 2.8% used
-├─ PV /dev/vdb  4 GiB, 3.77 GiB free
-├─ PV /dev/vdc  4 GiB, 4 GiB free
+VG inspectvg  7.99 GiB, 7.7 GiB free  [█░░░░░░░░░░░░░░░░░░░] 3.7% used
+├─ PV /dev/vdb  4 GiB, 3.7 GiB free
+├─ PV /dev/vdc  4 GiB, 3.99 GiB free
+├─ pool0  thin pool, 64 MiB (metadata 4 MiB)
+│  ├─ data [█░░░░░░░░░] 12.5%  metadata [█░░░░░░░░░] 10.9%
+│  ├─ 3 thin LVs, 288 MiB virtual: 4.5x over-commit
+│  └─ limits: refuse new thin LVs above 90% full or 5x over-commit
 ├─ vm-601-disk-0  raw, 64 MiB  active  tags: web
 │  └─ golden (thick)  8 MiB  [███░░░░░░░] 25.2%  snap_vm-601-disk-0_golden
 ├─ vm-602-disk-0.qcow2  qcow2, 32 MiB (LV 36 MiB)  active
 │  ├─ s3 (chain)  LV 36 MiB  snap_vm-602-disk-0_s3.qcow2
 │  ├─ s2 (chain)  LV 36 MiB  snap_vm-602-disk-0_s2.qcow2
 │  └─ s1 (chain)  LV 36 MiB  snap_vm-602-disk-0_s1.qcow2
+├─ vm-701-disk-0  raw, 96 MiB  thin in pool0, 8.3% allocated  active
+│  ├─ s1 (thin)  96 MiB  inactive  activation-skip  snap_vm-701-disk-0_s1
+│  └─ s2 (thin)  96 MiB  inactive  activation-skip  snap_vm-701-disk-0_s2
 └─ other LVs (not VM disks)
    └─ scratch  16 MiB  -wi-a-----  active
 
