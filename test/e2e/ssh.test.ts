@@ -129,6 +129,12 @@ describe("ssh transport (e2e)", function () {
     assert.strictEqual(plain.sections.id, "tester 1000");
     const sudo = await withSudo.run(id);
     assert.strictEqual(sudo.sections.id, "root 0");
+    // The host's process list while a sudo script runs: no password, and no key, in any process's arguments.
+    const ps = (await withSudo.run(new Script("ps").capture("ps", ["ps", "-eo", "args"]))).sections.ps;
+    assert.match(ps, /sudo -n/, "the list is taken while the script runs");
+    assert.ok(!ps.includes(h.testerPassword), "the password is in no process's arguments");
+    const keyBody = h.privateKey.split("\n").filter((l) => l && !l.startsWith("-----")).join("");
+    assert.ok(!ps.includes(keyBody.slice(0, 40)), "the private key is in no process's arguments");
     assert.strictEqual((await withSudo.capabilities()).uid, 0);
     const viaJump = await jumped.run(id);
     assert.strictEqual(viaJump.sections.id, "root 0");
