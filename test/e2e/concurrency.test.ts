@@ -1,0 +1,84 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { closeAll } from "../../provider/ssh";
+import { TestHost } from "../host/testHost";
+import { mustSucceed, stopwatch, testEngine } from "../support/engine";
+import { rootConnectionArgs, scrubDisks } from "../support/guest";
+import { useTestHost } from "../support/hooks";
+import { upInOtherProcess } from "../support/otherProcess";
+import { CONCURRENT_EXPORT as EXPORT, CONCURRENT_VG as VG, qcow2Disk as qcow2, qcow2Stack, rawDisk as raw } from "./concurrencyStacks";
+
+/**
+ * Two stacks working on one VG at once, as two `pulumi up` would: one in this process, the other in a process of its
+ * own, so two plugin processes, each with its own SSH connection and its resources in flight together: 29 resources
+ * in all. Everything must succeed, no change to the VG's metadata may run outside its lock (a wrapper around the LVM
+ * tools that change it checks, as each runs, that the lock is held), and the VG's metadata and every qcow2 image must
+ * be clean afterwards.
+ */
+describe("two stacks on one VG at once (e2e)", function () {
+  const LOG = "/run/pulumi-lvm-concurrency";
+  const TOOLS = ["lvcreate", "lvremove", "lvrename", "lvchange"];
+  let h: TestHost;
+  let pvs: string[];
+  const a = testEngine("concurrent-a").engine;
+  const otherState = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-lvm-other-")), "state.json");
+  const other = (op: "up" | "destroy") => upInOtherProcess({
+    module: path.join(__dirname, "concurrencyStacks.js"), program: "rawStack", args: rootConnectionArgs(h), stateFile: otherState, op,
+  });
+  const { timings, timed } = stopwatch();
+  const lvNames = async () => (await h.exec(`lvs --noheadings -o lv_name ${VG}`)).split("\n").map((l) => l.trim()).filter(Boolean);
+  const checkClean = async () => {
+    assert.strictEqual((await h.exec(`vgck ${VG} 2>&1 && echo clean`)).trim().split("\n").pop(), "clean", "vgck finds the VG's metadata clean");
+    assert.strictEqual((await h.exec(`cat ${LOG}/unlocked 2>/dev/null || true`)).trim(), "", "no LVM change ran outside the VG's lock");
+    assert.ok(Number((await h.exec(`wc -l < ${LOG}/calls`)).trim()) > 0, "the wrappers saw the changes");
+  };
+
+  before(async () => {
+    h = await useTestHost();
+    pvs = [h.disks[2], h.disks[3]];
+    await scrubDisks(h, pvs, [VG]);
+    const wrappers = TOOLS.map((tool) => `cat > /usr/local/sbin/${tool} <<'WRAPPER'
+#!/bin/sh
+case " $* " in *" ${VG} "*|*" ${VG}/"*) ;; *) exec /usr/sbin/${tool} "$@" ;; esac
+case "${tool} $*" in lvchange*" --activate "*|lvchange*" -ay "*) exec /usr/sbin/${tool} "$@" ;; esac # activation changes no metadata
+echo "${tool} $*" >> ${LOG}/calls
+if flock -n /run/lock/pulumi-lvm/${VG}.lock true; then echo "${tool} $*" >> ${LOG}/unlocked; fi
+exec /usr/sbin/${tool} "$@"
+WRAPPER
+chmod +x /usr/local/sbin/${tool}`).join("\n");
+    await h.exec(`vgcreate -y ${VG} ${pvs.join(" ")} >/dev/null && rm -rf ${LOG} ${EXPORT}* && mkdir -p ${LOG} /run/lock/pulumi-lvm\n${wrappers}`);
+  });
+  after(async () => {
+    if (h) {
+      await h.exec(`cd /usr/local/sbin && rm -f ${TOOLS.join(" ")}; rm -rf ${LOG} ${EXPORT}*`);
+      await scrubDisks(h, pvs, [VG]);
+    }
+    await closeAll();
+    process.stderr.write(`      [concurrency timings] ${timings.join("; ")}\n`);
+  });
+
+  it("both stacks' ups at once: every disk, snapshot and the export made, each change under the lock, the VG and images clean", async () => {
+    const [ra, rb] = await timed("two ups at once (29 resources)", () => Promise.all([a.up(qcow2Stack(rootConnectionArgs(h))), other("up")]));
+    mustSucceed(ra);
+    mustSucceed(rb);
+    const names = await lvNames();
+    for (let i = 0; i < 8; i++) assert.ok(names.includes(qcow2(i)) && names.includes(`snap_vm-90${i}-disk-0_golden.qcow2`), qcow2(i));
+    for (let i = 0; i < 6; i++) assert.ok(names.includes(raw(i)) && names.includes(`snap_${raw(i)}_golden`), raw(i));
+    assert.strictEqual(names.length, 28, `only the declared LVs (no temporary snapshot): ${names.join(" ")}`);
+    const checks = await h.exec(Array.from({ length: 8 }, (_, i) =>
+      `qemu-img check -q /dev/${VG}/${qcow2(i)} && qemu-img info -U --output=json /dev/${VG}/${qcow2(i)} | grep -c '"backing-filename": "snap_vm-90${i}-disk-0_golden.qcow2"'`).join(" && "));
+    assert.deepStrictEqual(checks.trim().split("\n"), Array(8).fill("1"), "every overlay is clean and backed by its own snapshot");
+    assert.strictEqual((await h.exec(`sha256sum < ${EXPORT} | cut -c1-64`)).trim(), (await h.exec(`sha256sum < /dev/${VG}/${raw(0)} | cut -c1-64`)).trim());
+    await checkClean();
+  });
+
+  it("both stacks destroyed at once: the VG empty and clean", async () => {
+    const [ra, rb] = await timed("two destroys at once", () => Promise.all([a.destroy(), other("destroy")]));
+    mustSucceed(ra);
+    mustSucceed(rb);
+    assert.deepStrictEqual(await lvNames(), []);
+    await checkClean();
+  });
+});
