@@ -9,7 +9,7 @@ import {
 } from "../qemu";
 import { Failure, HostSession, ResourceKind } from "../resource";
 import { Capabilities, ConnectionSchema, requireTool } from "../ssh";
-import { formatBytes, isPowerOfTwo, LvName, PositiveSize, roundUpToExtent, Size, Tags, VgName } from "../validate";
+import { formatBytes, isPowerOfTwo, lvInVgProblem, LvName, PositiveSize, roundUpToExtent, Size, Tags, validVgAndLv, VgName } from "../validate";
 import { ACTIVATE, CHECK_FREE, EXIT_IF_GONE, REMOVE_IF_TAGGED, REQUIRE_CLOSED, REQUIRE_NEW_LV, WAIT_FOR_DEVICE } from "../storage/hostChecks";
 import { CREATING_TAG } from "../storage/journal";
 import { chainSnapshotPrefix, formatTag, snapshotLvName, snapshotTag, userTags } from "../storage/naming";
@@ -72,6 +72,8 @@ export const VmDiskInputs = z.strictObject({
   if (disk.qcow2 !== undefined && disk.format !== "qcow2") {
     ctx.addIssue({ code: "custom", path: ["qcow2"], message: `qcow2 options apply only to format: "qcow2" (format is "${disk.format}")` });
   }
+  const tooLong = validVgAndLv(disk.volumeGroup, disk.name) ? lvInVgProblem(disk.volumeGroup, disk.name) : undefined;
+  if (tooLong) ctx.addIssue({ code: "custom", path: ["name"], message: `the disk's LV ${tooLong}; use shorter names` });
   if (disk.format === "qcow2" && disk.size % 512 !== 0) {
     ctx.addIssue({ code: "custom", path: ["size"], message: "the size of a qcow2 disk must be a whole number of 512-byte sectors" });
   }

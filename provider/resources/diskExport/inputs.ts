@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ConnectionSchema } from "../../ssh";
 import { temporarySnapshotLvName } from "../../storage/naming";
-import { LvName, lvNameProblem, SizeOrPercent, SnapshotName, VgName } from "../../validate";
+import { lvInVgProblem, LvName, lvNameProblem, SizeOrPercent, SnapshotName, validVgAndLv, VgName } from "../../validate";
 
 /** What a job id looks like (8 hex digits): part of the temporary snapshot's LV name and the partial file's name. */
 export const JOB_ID_LENGTH = 8;
@@ -67,8 +67,16 @@ export const DiskExportInputs = z.strictObject({
     ctx.addIssue({ code: "custom", path: ["snapshotSize"], message: "snapshotSize sizes the temporary snapshot, which is not taken when exporting a snapshot; remove it" });
   }
   if (x.snapshot === undefined && lvNameProblem(x.disk) === undefined) {
-    const problem = lvNameProblem(temporaryLvName(x.disk, "0".repeat(JOB_ID_LENGTH)));
+    const temporary = temporaryLvName(x.disk, "0".repeat(JOB_ID_LENGTH));
+    const problem = lvNameProblem(temporary);
     if (problem) ctx.addIssue({ code: "custom", path: ["disk"], message: `the disk's temporary snapshot name would be invalid: logical volume name ${problem}; use a shorter disk name` });
+    else if (validVgAndLv(x.volumeGroup, x.disk)) {
+      // The temporary snapshot is a thick one: LVM stacks a -cow device under it and a -real one under the disk.
+      const tooLong = lvInVgProblem(x.volumeGroup, temporary, "-cow");
+      const origin = lvInVgProblem(x.volumeGroup, x.disk, "-real");
+      if (tooLong) ctx.addIssue({ code: "custom", path: ["disk"], message: `the disk's temporary snapshot ${tooLong}; use shorter names` });
+      else if (origin) ctx.addIssue({ code: "custom", path: ["disk"], message: `a thick snapshot's origin ${origin}; use shorter names` });
+    }
   }
 });
 export type DiskExportInputs = z.infer<typeof DiskExportInputs>;
