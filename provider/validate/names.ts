@@ -15,8 +15,18 @@ function commonNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Names in /dev on every Linux host that runs LVM (the kernel's devtmpfs, udev and device-mapper make them): vgcreate
+ * refuses a VG named after anything in /dev. Other names (a disk's, say) are only known on the host, which checks too.
+ */
+const ALWAYS_IN_DEV = ["block", "char", "console", "disk", "fd", "full", "kmsg", "mapper", "mem", "null", "ptmx", "pts",
+  "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"];
+
 export function vgNameProblem(name: string): string | undefined {
-  return commonNameProblem(name);
+  const common = commonNameProblem(name);
+  if (common) return common;
+  if (ALWAYS_IN_DEV.includes(name)) return `'${name}' is taken by /dev/${name} on every Linux host, and LVM refuses a volume group named after anything in /dev`;
+  return undefined;
 }
 
 export function lvNameProblem(name: string): string | undefined {
