@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ConnectionSchema } from "../../ssh";
 import { temporarySnapshotLvName } from "../../storage/naming";
-import { lvInVgProblem, LvName, lvNameProblem, SizeOrPercent, SnapshotName, validVgAndLv, VgName } from "../../validate";
+import { hostFilePathProblem, lvInVgProblem, LvName, lvNameProblem, SizeOrPercent, SnapshotName, validVgAndLv, VgName } from "../../validate";
 
 /** What a job id looks like (8 hex digits): part of the temporary snapshot's LV name and the partial file's name. */
 export const JOB_ID_LENGTH = 8;
@@ -23,9 +23,8 @@ const ExportPath = z.string().superRefine((path, ctx) => {
 });
 
 function pathProblem(path: string): string | undefined {
-  if (!path.startsWith("/")) return "path must be an absolute path on the host, like /var/lib/exports/vm-100.qcow2";
-  if (/[\0\n\r]/.test(path)) return "path must not contain NUL or line breaks";
-  if (path.endsWith("/")) return "path must name a file, not end with '/'";
+  const problem = hostFilePathProblem(path, "path", "/var/lib/exports/vm-100.qcow2");
+  if (problem) return problem;
   const parts = path.split("/").filter((p) => p !== "");
   if (parts.some((p) => p === "." || p === "..")) return "path must not contain '.' or '..' components";
   if (FORBIDDEN_ROOTS.includes(parts[0])) return `path must not be under /${parts[0]}/ (a kernel or device filesystem)`;
