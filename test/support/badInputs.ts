@@ -76,9 +76,7 @@ const LONG_VG = "v".repeat(100);
 export const BAD_INPUTS: readonly BadInput[] = [
   // VolumeGroup
   { kind: "VolumeGroup", what: "a name with $()", inputs: { name: hostile("$(touch /tmp/pwned-2)") }, expected: { property: "name", reason: VG_CHARS } },
-  { kind: "Snapshot", what: "an LV name with backticks", inputs: { lvName: hostile("`touch /tmp/pwned-3`") }, expected: { property: "lvName", reason: LV_CHARS } },
   { kind: "VolumeGroup", what: "a name with a newline", inputs: { name: hostile("x\ntouch /tmp/pwned-4") }, expected: { property: "name", reason: VG_CHARS } },
-  { kind: "VmDisk", what: "a thin pool name with a NUL", inputs: { thinPool: "pool\0x" }, expected: { property: "thinPool", reason: LV_CHARS } },
   { kind: "VolumeGroup", what: "a name that is an option", inputs: { name: hostile("--help") }, expected: { property: "name", reason: /^volume group name must not start with '-'$/ } },
   { kind: "VolumeGroup", what: "a name in unicode", inputs: { name: hostile("ünïcødé ✓ 日本") }, expected: { property: "name", reason: VG_CHARS } },
   { kind: "VolumeGroup", what: "a name LVM refuses as it is in /dev (mapper)", inputs: { name: "mapper" }, expected: { property: "name", reason: /^volume group name 'mapper' is taken by \/dev\/mapper on every Linux host/ } },
@@ -96,10 +94,12 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { kind: "VolumeGroup", what: "a very long tag", inputs: { tags: ["t".repeat(1025)] }, expected: { property: "tags.0", reason: /^a tag must be at most 1024 characters$/ } },
   { kind: "VolumeGroup", what: "wipeSignatures as text", inputs: { wipeSignatures: "yes" }, expected: { property: "wipeSignatures", reason: NOT_BOOLEAN } },
   { kind: "VolumeGroup", what: "forceDestroy as a number", inputs: { forceDestroy: 1 }, expected: { property: "forceDestroy", reason: NOT_BOOLEAN } },
+  { kind: "VolumeGroup", what: "a metadata size in words", inputs: { metadataSize: "lots" }, expected: { property: "metadataSize", reason: NOT_A_SIZE } },
+  { kind: "VolumeGroup", what: "a negative extent size with a unit", inputs: { extentSize: "-4MiB" }, expected: { property: "extentSize", reason: NOT_A_SIZE } },
+  { kind: "VolumeGroup", what: "an absurd extent size", inputs: { extentSize: "100000PiB" }, expected: { property: "extentSize", reason: TOO_LARGE } },
 
   // ThinPool
   { kind: "ThinPool", what: "a name with ;", inputs: { name: "pool;reboot" }, expected: { property: "name", reason: LV_CHARS } },
-  { kind: "DiskExport", what: "a snapshot name that is a quote", inputs: { snapshot: hostile("'") }, expected: { property: "snapshot", reason: SNAP_CHARS } },
   { kind: "ThinPool", what: "a name with a part LVM reserves", inputs: { name: "pool_cdata" }, expected: { property: "name", reason: /^logical volume name must not contain '_cdata' \(reserved by LVM for internal volumes\)$/ } },
   { kind: "ThinPool", what: "a name with a prefix LVM reserves", inputs: { name: "pvmove0" }, expected: { property: "name", reason: /^logical volume name must not start with 'pvmove' \(reserved by LVM\)$/ } },
   { kind: "ThinPool", what: "a name too long for its VG's name (its _tdata LV)", inputs: { volumeGroup: LONG_VG, name: "p".repeat(19) }, expected: { property: "name", reason: new RegExp(`^the thin pool's data LV v{100}/p{19}_tdata is too long: ${TOGETHER}; use shorter names$`) } },
@@ -108,7 +108,6 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { kind: "ThinPool", what: "a VG name '.'", inputs: { volumeGroup: "." }, expected: { property: "volumeGroup", reason: /^volume group name must not be '\.' or '\.\.'$/ } },
   { kind: "ThinPool", what: "a negative size", inputs: { size: -1 }, expected: { property: "size", reason: /^not a size: a size cannot be negative$/ } },
   { kind: "ThinPool", what: "a zero size with a unit", inputs: { size: "0MiB" }, expected: { property: "size", reason: /^must be greater than zero$/ } },
-  { kind: "VolumeGroup", what: "a metadata size in words", inputs: { metadataSize: "lots" }, expected: { property: "metadataSize", reason: NOT_A_SIZE } },
   { kind: "ThinPool", what: "a fractional number of bytes", inputs: { size: 1.5 }, expected: { property: "size", reason: /^not a size: a number of bytes must be whole$/ } },
   { kind: "ThinPool", what: "an absurd number of bytes of metadata", inputs: { metadataSize: 1e300 }, expected: { property: "metadataSize", reason: TOO_LARGE } },
   { kind: "ThinPool", what: "a metadata size of zero", inputs: { metadataSize: "0" }, expected: { property: "metadataSize", reason: /^metadataSize must be from 2MiB to 16GiB$/ } },
@@ -120,15 +119,15 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { kind: "ThinPool", what: "a connection without a host", connection: { host: undefined }, expected: { property: "connection.host", reason: /^host is required$/ } },
   { kind: "ThinPool", what: "port 0", connection: { port: 0 }, expected: { property: "connection.port", reason: /^port must be an integer between 1 and 65535$/ } },
   { kind: "ThinPool", what: "a user with a shell command", connection: { user: "root;reboot" }, expected: { property: "connection.user", reason: /^user must be a user name: letters, digits and \. _ -/ } },
+  { kind: "ThinPool", what: "a chunk size with two decimal points", inputs: { chunkSize: "1.5.3G" }, expected: { property: "chunkSize", reason: NOT_A_SIZE } },
+  { kind: "ThinPool", what: "an infinite metadata size", inputs: { metadataSize: "Infinity" }, expected: { property: "metadataSize", reason: NOT_A_SIZE } },
 
   // VmDisk
-  { kind: "DiskExport", what: "a disk name with ; and spaces", inputs: { disk: "vm-1-disk-0.qcow2 ; rm -rf /" }, expected: { property: "disk", reason: LV_CHARS } },
+  { kind: "VmDisk", what: "a thin pool name with a NUL", inputs: { thinPool: "pool\0x" }, expected: { property: "thinPool", reason: LV_CHARS } },
   { kind: "VmDisk", what: "a name with quoted $()", inputs: { name: hostile("\"$(touch /tmp/pwned-9)\"") }, expected: { property: "name", reason: LV_CHARS } },
-  { kind: "Rollback", what: "a snapshot name with a tab", inputs: { snapshot: hostile("\t\r") }, expected: { property: "snapshot", reason: SNAP_CHARS } },
   { kind: "VmDisk", what: "the name 'snapshot' (reserved by LVM)", inputs: { name: "snapshot" }, expected: { property: "name", reason: /^logical volume name must not start with 'snapshot' \(reserved by LVM\)$/ } },
   { kind: "VmDisk", what: "a thin pool name with _rimage (reserved by LVM)", inputs: { thinPool: "pool_rimage_0" }, expected: { property: "thinPool", reason: /^logical volume name must not contain '_rimage'/ } },
   { kind: "VmDisk", what: "a name that is an option", inputs: { name: hostile("-n") }, expected: { property: "name", reason: /^logical volume name must not start with '-'$/ } },
-  { kind: "Rollback", what: "a disk name of 200 characters", inputs: { disk: "d".repeat(200) }, expected: { property: "disk", reason: /^logical volume name must be at most 127 characters \(has 200\)$/ } },
   { kind: "VmDisk", what: "a name too long for its VG's name", inputs: { volumeGroup: LONG_VG, name: "d".repeat(30) }, expected: { property: "name", reason: new RegExp(`^the disk's LV v{100}/d{30} is too long: ${TOGETHER}; use shorter names$`) } },
   { kind: "VmDisk", what: "a VG name that is $HOME", inputs: { volumeGroup: hostile("$HOME") }, expected: { property: "volumeGroup", reason: VG_CHARS } },
   { kind: "VmDisk", what: "a VG name that is an option", inputs: { volumeGroup: "-vg" }, expected: { property: "volumeGroup", reason: /^volume group name must not start with '-'$/ } },
@@ -137,11 +136,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { kind: "VmDisk", what: "an empty thin pool name", inputs: { thinPool: "" }, expected: { property: "thinPool", reason: /^logical volume name must not be empty$/ } },
   { kind: "VmDisk", what: "zero bytes", inputs: { size: "0B" }, expected: { property: "size", reason: /^must be greater than zero$/ } },
   { kind: "VmDisk", what: "a negative size", inputs: { size: -1024 }, expected: { property: "size", reason: /^not a size: a size cannot be negative$/ } },
-  { kind: "VolumeGroup", what: "a negative extent size with a unit", inputs: { extentSize: "-4MiB" }, expected: { property: "extentSize", reason: NOT_A_SIZE } },
-  { kind: "ThinPool", what: "a chunk size with two decimal points", inputs: { chunkSize: "1.5.3G" }, expected: { property: "chunkSize", reason: NOT_A_SIZE } },
   { kind: "VmDisk", what: "a size with a shell command", inputs: { size: "10MiB && reboot" }, expected: { property: "size", reason: NOT_A_SIZE } },
-  { kind: "ThinPool", what: "an infinite metadata size", inputs: { metadataSize: "Infinity" }, expected: { property: "metadataSize", reason: NOT_A_SIZE } },
-  { kind: "VolumeGroup", what: "an absurd extent size", inputs: { extentSize: "100000PiB" }, expected: { property: "extentSize", reason: TOO_LARGE } },
   { kind: "VmDisk", what: "a size that is a boolean", inputs: { size: true }, expected: { property: "size", reason: NOT_A_SIZE } },
   { kind: "VmDisk", what: "a format in capitals", inputs: { format: "QCOW2" }, expected: { property: "format", reason: /^format must be "raw" or "qcow2"$/ } },
   { kind: "VmDisk", what: "a format with a shell command", inputs: { format: "raw; touch /tmp/pwned-1" }, expected: { property: "format", reason: /^format must be "raw" or "qcow2"$/ } },
@@ -158,10 +153,10 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { kind: "VmDisk", what: "qcow2 options on a raw disk", inputs: { format: "raw", qcow2: { extendedL2: true } }, expected: { property: "qcow2", reason: /^qcow2 options apply only to format: "qcow2" \(format is "raw"\)$/ } },
 
   // Snapshot
+  { kind: "Snapshot", what: "an LV name with backticks", inputs: { lvName: hostile("`touch /tmp/pwned-3`") }, expected: { property: "lvName", reason: LV_CHARS } },
   { kind: "Snapshot", what: "a name with ;", inputs: { name: "golden; reboot" }, expected: { property: "name", reason: SNAP_CHARS } },
   { kind: "Snapshot", what: "a name with backticks", inputs: { name: "`id`" }, expected: { property: "name", reason: SNAP_CHARS } },
   { kind: "Snapshot", what: "a name with a NUL", inputs: { name: "gold\0en" }, expected: { property: "name", reason: SNAP_CHARS } },
-  { kind: "Rollback", what: "a VG name in CJK characters", inputs: { volumeGroup: "日本" }, expected: { property: "volumeGroup", reason: VG_CHARS } },
   { kind: "Snapshot", what: "a disk name with $()", inputs: { disk: hostile("$(touch /tmp/pwned-2)") }, expected: { property: "disk", reason: LV_CHARS } },
   { kind: "Snapshot", what: "a disk name with a trailing space", inputs: { disk: "vm-900-disk-0 " }, expected: { property: "disk", reason: LV_CHARS } },
   { kind: "Snapshot", what: "a disk named by another VG's path", inputs: { disk: "othervg/vm-900-disk-0" }, expected: { property: "disk", reason: LV_CHARS } },
@@ -179,6 +174,9 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { kind: "Snapshot", what: "a thick snapshot of a disk too long for its VG's name (its -real device)", inputs: { volumeGroup: "v".repeat(90), disk: "d".repeat(32), name: "s", method: "thick", lvName: "s" }, expected: { property: "disk", reason: /^a thick snapshot's origin v{90}\/d{32} is too long: its device-mapper name v{90}-d{32}-real has 128 characters, at most 127 \(LVM doubles each '-'\); use shorter names$/ } },
 
   // Rollback
+  { kind: "Rollback", what: "a snapshot name with a tab", inputs: { snapshot: hostile("\t\r") }, expected: { property: "snapshot", reason: SNAP_CHARS } },
+  { kind: "Rollback", what: "a disk name of 200 characters", inputs: { disk: "d".repeat(200) }, expected: { property: "disk", reason: /^logical volume name must be at most 127 characters \(has 200\)$/ } },
+  { kind: "Rollback", what: "a VG name in CJK characters", inputs: { volumeGroup: "日本" }, expected: { property: "volumeGroup", reason: VG_CHARS } },
   { kind: "Rollback", what: "a snapshot name with a newline", inputs: { snapshot: "golden\nreboot" }, expected: { property: "snapshot", reason: SNAP_CHARS } },
   { kind: "Rollback", what: "a snapshot name with arithmetic", inputs: { snapshot: hostile("$((1+1))") }, expected: { property: "snapshot", reason: SNAP_CHARS } },
   { kind: "Rollback", what: "a disk name that is a glob", inputs: { disk: hostile("*") }, expected: { property: "disk", reason: LV_CHARS } },
@@ -195,6 +193,8 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { kind: "Rollback", what: "a jump host without a host", connection: { proxy: { port: 22 } }, expected: { property: "connection.proxy.host", reason: /^host is required$/ } },
 
   // DiskExport
+  { kind: "DiskExport", what: "a snapshot name that is a quote", inputs: { snapshot: hostile("'") }, expected: { property: "snapshot", reason: SNAP_CHARS } },
+  { kind: "DiskExport", what: "a disk name with ; and spaces", inputs: { disk: "vm-1-disk-0.qcow2 ; rm -rf /" }, expected: { property: "disk", reason: LV_CHARS } },
   { kind: "DiskExport", what: "a relative path with ;", inputs: { path: "out.raw; touch /tmp/pwned-1" }, expected: { property: "path", reason: /^path must be an absolute path on the host/ } },
   { kind: "DiskExport", what: "a path with a carriage return", inputs: { path: "/root/x\rb.raw" }, expected: { property: "path", reason: /^path must not contain NUL or line breaks$/ } },
   { kind: "DiskExport", what: "the root directory", inputs: { path: "/" }, expected: { property: "path", reason: /^path must name a file, not end with '\/'$/ } },
