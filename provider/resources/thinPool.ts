@@ -7,7 +7,7 @@ import { ConnectionSchema } from "../ssh";
 import { CHECK_FREE, EXIT_IF_GONE, formatFreeVars, REQUIRE_NEW_LV } from "../storage/hostChecks";
 import { userTags } from "../storage/naming";
 import { DEFAULT_REFUSE_ABOVE_PERCENT, isThinPool, PoolLimits, poolLimitTags, poolUsage } from "../storage/thin";
-import { formatBytes, LvName, PositiveSize, roundUpToExtent, Size, Tags, VgName } from "../validate";
+import { formatBytes, lvInVgProblem, LvName, PositiveSize, roundUpToExtent, Size, Tags, validVgAndLv, VgName } from "../validate";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
 
 const KiB = 1024;
@@ -36,6 +36,11 @@ export const ThinPoolInputs = z.strictObject({
     .default(DEFAULT_REFUSE_ABOVE_PERCENT),
   tags: Tags.transform((t) => [...t].sort()),
   adopt: z.boolean().default(false),
+}).superRefine((pool, ctx) => {
+  // LVM builds the pool on hidden LVs <pool>_tdata and <pool>_tmeta (and a <pool>-tpool device): they must fit too.
+  if (!validVgAndLv(pool.volumeGroup, pool.name)) return;
+  const problem = lvInVgProblem(pool.volumeGroup, `${pool.name}_tdata`);
+  if (problem) ctx.addIssue({ code: "custom", path: ["name"], message: `the thin pool's data LV ${problem}; use shorter names` });
 });
 export type ThinPoolInputs = z.infer<typeof ThinPoolInputs>;
 

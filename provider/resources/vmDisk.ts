@@ -9,7 +9,7 @@ import {
 } from "../qemu";
 import { Failure, HostSession, ResourceKind } from "../resource";
 import { Capabilities, ConnectionSchema, requireTool } from "../ssh";
-import { formatBytes, isPowerOfTwo, LvName, PositiveSize, roundUpToExtent, Size, Tags, VgName } from "../validate";
+import { formatBytes, hostFilePathProblem, isPowerOfTwo, lvInVgProblem, LvName, PositiveSize, roundUpToExtent, Size, Tags, validVgAndLv, VgName } from "../validate";
 import { ACTIVATE, CHECK_FREE, EXIT_IF_GONE, REMOVE_IF_TAGGED, REQUIRE_CLOSED, REQUIRE_NEW_LV, WAIT_FOR_DEVICE } from "../storage/hostChecks";
 import { CREATING_TAG } from "../storage/journal";
 import { chainSnapshotPrefix, formatTag, snapshotLvName, snapshotTag, userTags } from "../storage/naming";
@@ -47,7 +47,10 @@ const Qcow2Settings = z.strictObject({
 const SOURCE_FORMATS = ["raw", "qcow2", "vmdk", "vdi", "vhdx", "vpc", "qed"] as const;
 
 const DiskSource = z.strictObject({
-  path: z.string().regex(/^\/[^\0\n]*$/, "source.path must be an absolute path on the host, like /var/lib/images/debian-12.qcow2"),
+  path: z.string().superRefine((path, ctx) => {
+    const problem = hostFilePathProblem(path, "source.path", "/var/lib/images/debian-12.qcow2");
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }),
   format: z.enum(SOURCE_FORMATS, { error: `source.format must be one of ${SOURCE_FORMATS.join(", ")}` }).optional(),
 });
 
@@ -72,6 +75,8 @@ export const VmDiskInputs = z.strictObject({
   if (disk.qcow2 !== undefined && disk.format !== "qcow2") {
     ctx.addIssue({ code: "custom", path: ["qcow2"], message: `qcow2 options apply only to format: "qcow2" (format is "${disk.format}")` });
   }
+  const tooLong = validVgAndLv(disk.volumeGroup, disk.name) ? lvInVgProblem(disk.volumeGroup, disk.name) : undefined;
+  if (tooLong) ctx.addIssue({ code: "custom", path: ["name"], message: `the disk's LV ${tooLong}; use shorter names` });
   if (disk.format === "qcow2" && disk.size % 512 !== 0) {
     ctx.addIssue({ code: "custom", path: ["size"], message: "the size of a qcow2 disk must be a whole number of 512-byte sectors" });
   }

@@ -74,8 +74,12 @@ fi`;
 /** Prints each device's canonical path, one per line, in order. */
 const REALPATHS = sh`for dev in "$@"; do readlink -f -- "$dev"; done`;
 
+/** Also refuses, before pvcreate, a name vgcreate would refuse as it is taken in /dev (a disk's name, say). */
 const REQUIRE_NEW_VG = sh`if vgs -- "$vg" >/dev/null 2>&1; then
   __fail "volume group $vg already exists on this host; set adopt: true to take it over"
+fi
+if [ -e "/dev/$vg" ] || [ -L "/dev/$vg" ]; then
+  __fail "/dev/$vg exists on this host, and LVM refuses a volume group named after anything in /dev; choose another name"
 fi`;
 
 /**

@@ -43,15 +43,39 @@ const seconds = (field: string, fallback: number) =>
     .max(7 * 24 * 3600, { error: `${field} must be at most a week (604800)` })
     .default(fallback);
 
+/**
+ * A host name (at most 253 characters, as DNS allows) or an address; an IPv6 address without brackets, maybe with a
+ * zone (`fe80::1%eth0`). Nothing else reaches the network, and nothing that reads as an option.
+ */
+function hostProblem(host: string): string | undefined {
+  if (host.startsWith("-")) return "host must not start with '-'";
+  if (host.length > 253) return "host must be at most 253 characters";
+  if (!/^[A-Za-z0-9._:%-]+$/.test(host)) return "host must be a host name or address: letters, digits and . _ - : % (an IPv6 address without brackets)";
+  return undefined;
+}
+
+/** A user name as useradd makes them (a final $ for machine accounts), and nothing that reads as an option. */
+function userProblem(user: string): string | undefined {
+  if (user.startsWith("-")) return "user must not start with '-'";
+  if (!/^[A-Za-z0-9._-]+\$?$/.test(user)) return "user must be a user name: letters, digits and . _ - (and a final $)";
+  return undefined;
+}
+
+/** One failure, the first problem found, rather than one per rule broken (an empty value fails as such already). */
+const firstProblem = (problem: (value: string) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
+  const message = value === "" ? undefined : problem(value);
+  if (message) ctx.addIssue({ code: "custom", message });
+};
+
 /** The input schema: unknown fields are errors (`strictObject`), and every message names its field. */
 export const ConnectionSchema: z.ZodType<Connection, ConnectionArgs> = z.lazy(() => z.strictObject({
-  host: nonEmpty("host").regex(/^[^\s@/]+$/, { error: "host must be a host name or address, without spaces, '@' or '/'" }),
+  host: nonEmpty("host").superRefine(firstProblem(hostProblem)),
   port: z.number({ error: typeError("port", "a number") })
     .int({ error: "port must be an integer between 1 and 65535" })
     .min(1, { error: "port must be an integer between 1 and 65535" })
     .max(65535, { error: "port must be an integer between 1 and 65535" })
     .default(22),
-  user: nonEmpty("user").regex(/^[^\s@:]+$/, { error: "user must not contain spaces, '@' or ':'" }).default("root"),
+  user: nonEmpty("user").superRefine(firstProblem(userProblem)).default("root"),
   password: nonEmpty("password").optional(),
   privateKey: nonEmpty("privateKey")
     .refine((k) => /PRIVATE KEY|PuTTY-User-Key-File/.test(k), { error: "privateKey must be the text of a private key (OpenSSH, PEM or PuTTY format), not a path" })

@@ -1,2 +1,3 @@
-export { VgName, LvName, Tag, Tags, DevicePath, vgNameProblem, lvNameProblem, SnapshotName } from "./names";
+export { VgName, LvName, Tag, Tags, DevicePath, vgNameProblem, lvNameProblem, lvInVgProblem, validVgAndLv, SnapshotName } from "./names";
 export { Size, PositiveSize, SizeOrPercent, parseSize, isPowerOfTwo, roundUpToExtent, resolveSize, formatBytes } from "./sizes";
+export { hostFilePathProblem } from "./paths";

@@ -15,8 +15,18 @@ function commonNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Names in /dev on every Linux host that runs LVM (the kernel's devtmpfs, udev and device-mapper make them): vgcreate
+ * refuses a VG named after anything in /dev. Other names (a disk's, say) are only known on the host, which checks too.
+ */
+const ALWAYS_IN_DEV = ["block", "char", "console", "disk", "fd", "full", "kmsg", "mapper", "mem", "null", "ptmx", "pts",
+  "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"];
+
 export function vgNameProblem(name: string): string | undefined {
-  return commonNameProblem(name);
+  const common = commonNameProblem(name);
+  if (common) return common;
+  if (ALWAYS_IN_DEV.includes(name)) return `'${name}' is taken by /dev/${name} on every Linux host, and LVM refuses a volume group named after anything in /dev`;
+  return undefined;
 }
 
 export function lvNameProblem(name: string): string | undefined {
@@ -27,6 +37,38 @@ export function lvNameProblem(name: string): string | undefined {
   const part = LV_RESERVED_PARTS.find((p) => name.includes(p));
   if (part) return `must not contain '${part}' (reserved by LVM for internal volumes)`;
   return undefined;
+}
+
+/** LVM refuses a VG name and an LV name longer than this together. */
+const VG_AND_LV_NAME_MAX = 124;
+/** The longest device-mapper name (DM_NAME_LEN less its NUL). */
+const DM_NAME_MAX = 127;
+
+/** The device-mapper name LVM gives an LV's device: vg-lv, each '-' in them doubled, and a layer's suffix (-real, -cow). */
+function dmName(vg: string, lv: string, layer = ""): string {
+  return `${vg.replace(/-/g, "--")}-${lv.replace(/-/g, "--")}${layer}`;
+}
+
+/**
+ * Why LVM cannot make LV `lv` in VG `vg` although each name is valid on its own: the two are too long together, or
+ * the LV's device (with `layer`, the suffix of a device LVM stacks under it) gets too long a device-mapper name. LVM
+ * finds the second only when it activates the new LV (a thick snapshot's LV then stays behind, inactive), so both are
+ * checked before anything reaches the host.
+ */
+export function lvInVgProblem(vg: string, lv: string, layer = ""): string | undefined {
+  if (vg.length + lv.length > VG_AND_LV_NAME_MAX) {
+    return `${vg}/${lv} is too long: LVM allows ${VG_AND_LV_NAME_MAX} characters for a volume group and logical volume name together`;
+  }
+  const dm = dmName(vg, lv, layer);
+  if (dm.length > DM_NAME_MAX) {
+    return `${vg}/${lv} is too long: its device-mapper name ${dm} has ${dm.length} characters, at most ${DM_NAME_MAX} (LVM doubles each '-')`;
+  }
+  return undefined;
+}
+
+/** Whether both are valid names on their own: rules across names judge only those (the others fail on their own). */
+export function validVgAndLv(vg: unknown, lv: unknown): boolean {
+  return typeof vg === "string" && typeof lv === "string" && vgNameProblem(vg) === undefined && lvNameProblem(lv) === undefined;
 }
 
 function nameSchema(kind: string, problem: (n: string) => string | undefined) {

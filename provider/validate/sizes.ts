@@ -5,11 +5,11 @@ const UNITS: Record<string, number> = { "": 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 
 /**
  * Parses a size the way LVM's -L does: a number of bytes, or a number with a unit, where k/m/g/t/p (and
  * KiB/MiB/..., KB/MB/... alike) are powers of 1024. "4MiB", "4m", "4M", "1.5GiB", 4194304 all work.
- * Returns undefined when the text is not a size.
+ * Returns undefined when the text is not a size, or not one a number holds exactly (over 8 PiB).
  */
 export function parseSize(value: string | number): number | undefined {
   if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$/i.exec(value);
+  const m = SIZE.exec(value);
   if (!m) return undefined;
   const bytes = Number(m[1]) * UNITS[m[2].toLowerCase()];
   if (!Number.isFinite(bytes)) return undefined;
@@ -17,15 +17,35 @@ export function parseSize(value: string | number): number | undefined {
   return Number.isSafeInteger(whole) ? whole : undefined;
 }
 
-/** A size input: accepts a number of bytes or a string with a unit; the parsed value is bytes. */
-export const Size = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const bytes = parseSize(v);
-  if (bytes === undefined) {
-    ctx.addIssue({ code: "custom", message: `not a size: use bytes or a number with a unit like "4MiB", "10G"` });
-    return z.NEVER;
+const SIZE = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$/i;
+const NOT_A_SIZE = `not a size: use bytes or a number with a unit like "4MiB", "10G"`;
+
+/**
+ * Why a value parseSize refuses is not a size, for a message; `notASize` is what to say of text that does not read
+ * as one.
+ */
+function sizeProblem(value: unknown, notASize: string): string {
+  if (typeof value === "number") {
+    if (value < 0) return "not a size: a size cannot be negative";
+    if (value > Number.MAX_SAFE_INTEGER) return TOO_LARGE;
+    return "not a size: a number of bytes must be whole";
   }
-  return bytes;
-});
+  return typeof value === "string" && SIZE.test(value) ? TOO_LARGE : notASize;
+}
+
+/** Sizes up to 2^53 - 1 bytes (just under 8 PiB), which a number holds exactly; larger ones are beyond any host. */
+const TOO_LARGE = "too large: a size must be at most 8 PiB";
+
+/** A size input: accepts a number of bytes or a string with a unit; the parsed value is bytes. */
+export const Size = z.union([z.number(), z.string()], { error: (issue) => (issue.input === undefined ? "required" : NOT_A_SIZE) })
+  .transform((v, ctx) => {
+    const bytes = parseSize(v);
+    if (bytes === undefined) {
+      ctx.addIssue({ code: "custom", message: sizeProblem(v, NOT_A_SIZE) });
+      return z.NEVER;
+    }
+    return bytes;
+  });
 
 export const PositiveSize = Size.refine((b) => b > 0, "must be greater than zero");
 
@@ -55,7 +75,11 @@ export type SizeOrPercent = number | `${number}%`;
 
 const PERCENT = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/;
 
-export const SizeOrPercent = z.union([z.number(), z.string()]).transform((v, ctx): SizeOrPercent => {
+const NOT_A_SIZE_OR_PERCENT = `not a size: use bytes, a number with a unit like "512MiB", or a percentage like "10%"`;
+
+export const SizeOrPercent = z.union([z.number(), z.string()], {
+  error: (issue) => (issue.input === undefined ? "required" : NOT_A_SIZE_OR_PERCENT),
+}).transform((v, ctx): SizeOrPercent => {
   const percent = typeof v === "string" ? PERCENT.exec(v) : null;
   if (percent) {
     const p = Number(percent[1]);
@@ -65,7 +89,7 @@ export const SizeOrPercent = z.union([z.number(), z.string()]).transform((v, ctx
   }
   const bytes = parseSize(v);
   if (bytes === undefined || bytes === 0) {
-    ctx.addIssue({ code: "custom", message: `not a size: use bytes, a number with a unit like "512MiB", or a percentage like "10%"` });
+    ctx.addIssue({ code: "custom", message: bytes === 0 ? NOT_A_SIZE_OR_PERCENT : sizeProblem(v, NOT_A_SIZE_OR_PERCENT) });
     return z.NEVER;
   }
   return bytes;

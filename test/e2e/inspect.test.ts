@@ -7,6 +7,7 @@ import { fingerprint, parsePublicKeyLine } from "../../provider/ssh";
 import { TestHost } from "../host/testHost";
 import { scrubDisks } from "../support/guest";
 import { useTestHost } from "../support/hooks";
+import { acceptedLogins, countScripts, scriptsStarted, stopCountingScripts } from "../support/sshTraffic";
 
 const MiB = 1024 * 1024;
 const CLI = path.resolve(__dirname, "..", "..", "provider", "cli.js");
@@ -25,7 +26,6 @@ describe("pulumi-lvm inspect (e2e)", function () {
   const snapLv = (id: string) => `snap_vm-602-disk-0_${id}.qcow2`;
   const POOL = "pool0";
   const THIN = "vm-701-disk-0";
-  const EXECS = "/run/inspect-e2e-execs";
   /** The pid of a process holding the raw disk open (so LVM defers a merge). */
   const HOLDER = "/run/inspect-e2e-holder";
   let h: TestHost;
@@ -41,10 +41,8 @@ describe("pulumi-lvm inspect (e2e)", function () {
         (e, stdout, stderr) => resolve({ code: e ? Number((e as { code?: number }).code) : 0, stdout, stderr }));
     });
   const onHost = (command: string) => h.exec(command).then((s) => s.trim());
-  /** Logins sshd accepted so far (one "Accepted" line per SSH connection), as the SSH e2e counts them. */
-  const logins = async () => Number(await onHost("journalctl -u ssh --no-pager -o cat | grep -c '^Accepted ' || true"));
-  /** Scripts started over SSH so far: each exec runs `sh -s`, found first on PATH in /usr/local/sbin (see before). */
-  const execs = async () => Number(await onHost(`[ -f ${EXECS} ] && wc -l < ${EXECS} || echo 0`));
+  const logins = () => acceptedLogins(h);
+  const execs = () => scriptsStarted(h);
   /** The VG's block of the tree: from its line to the blank line after it. */
   const vgBlock = (stdout: string) => stdout.slice(stdout.indexOf(`VG ${VG} `)).split("\n\n")[0];
 
@@ -74,17 +72,12 @@ dd if=/dev/urandom of=/dev/${VG}/${THIN} bs=1M count=8 oflag=direct status=none
 for s in s1 s2; do
   lvcreate -qy --snapshot --permission r --setactivationskip y -n snap_${THIN}_$s --addtag pulumi-lvm/snapshot=$s -- ${VG}/${THIN} >/dev/null
 done`);
-    // Counts the scripts our SSH layer starts (it always runs `sh -s`): the login shell finds this wrapper first.
-    await h.exec(`rm -f ${EXECS}; mkdir -p /usr/local/sbin && cat > /usr/local/sbin/sh <<'WRAPPER'
-#!/bin/sh
-if [ "\${1:-}" = "-s" ]; then echo "$$" >> ${EXECS}; fi
-exec /bin/sh "$@"
-WRAPPER
-chmod +x /usr/local/sbin/sh`);
+    await countScripts(h);
   });
   after(async () => {
     if (h) {
-      await h.exec(`rm -f /usr/local/sbin/sh ${EXECS}; if [ -f ${HOLDER} ]; then kill "$(cat ${HOLDER})" || true; rm -f ${HOLDER}; fi`);
+      await stopCountingScripts(h);
+      await h.exec(`if [ -f ${HOLDER} ]; then kill "$(cat ${HOLDER})" || true; rm -f ${HOLDER}; fi`);
       await scrubDisks(h, pvs, [VG]);
     }
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { HostCommandError, Script, sh } from "../../provider/command";
 import { closeAll, Connection, ConnectionArgs, fingerprint, hostFor, parseConnection, parsePublicKeyLine, poolStats } from "../../provider/ssh";
 import { TestHost } from "../host/testHost";
 import { useTestHost } from "../support/hooks";
+import { acceptedLogins } from "../support/sshTraffic";
 
 /**
  * The SSH layer against a real guest. Independent evidence comes from the guest itself through `h.exec` (the
@@ -27,8 +28,6 @@ describe("ssh transport (e2e)", function () {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  /** Logins sshd accepted on the guest's port 22 so far (OpenSSH logs one "Accepted" line per login). */
-  const acceptedLogins = async () => Number((await h.exec("journalctl -u ssh --no-pager -o cat | grep -c '^Accepted ' || true")).trim());
   const onHost = (cmd: string) => h.exec(cmd).then((s) => s.trim());
   const markerScript = (marker: string) => new Script("touch a marker").run("touch", ["touch", `/tmp/ssh-e2e/${marker}`]);
   const rejection = async (p: Promise<unknown>): Promise<HostCommandError> => {
@@ -38,7 +37,7 @@ describe("ssh transport (e2e)", function () {
 
   it("serves 20 resources' operations over exactly one connection, with one preflight", async () => {
     await closeAll();
-    const loginsBefore = await acceptedLogins();
+    const loginsBefore = await acceptedLogins(h);
     const openedBefore = poolStats().connectionsOpened;
 
     const resources = Array.from({ length: 20 }, () => hostFor(root()));
@@ -58,7 +57,7 @@ describe("ssh transport (e2e)", function () {
     assert.ok(Object.values(caps.tools).every(Boolean), JSON.stringify(caps.tools));
 
     assert.strictEqual(poolStats().connectionsOpened - openedBefore, 1);
-    assert.strictEqual(await acceptedLogins() - loginsBefore, 1, "sshd accepted exactly one login");
+    assert.strictEqual(await acceptedLogins(h) - loginsBefore, 1, "sshd accepted exactly one login");
   });
 
   it("opens six different connections to one sshd at once with at most 2 handshakes in flight", async () => {
@@ -115,7 +114,7 @@ describe("ssh transport (e2e)", function () {
   });
 
   it("logs in as tester with a password, runs through sudo -n, and hops through a jump host", async () => {
-    const loginsBefore = await acceptedLogins();
+    const loginsBefore = await acceptedLogins(h);
     const tester = (extra: Partial<ConnectionArgs>) => parseConnection({ host: h.host, port: h.port, hostKey: h.hostKey, user: "tester", ...extra });
     const jumped = hostFor(parseConnection({
       host: "127.0.0.1", port: 2200, privateKey: h.privateKey, hostKey: h.hostKey,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ConnectionSchema } from "../../ssh";
 import { temporarySnapshotLvName } from "../../storage/naming";
-import { LvName, lvNameProblem, SizeOrPercent, SnapshotName, VgName } from "../../validate";
+import { hostFilePathProblem, lvInVgProblem, LvName, lvNameProblem, SizeOrPercent, SnapshotName, validVgAndLv, VgName } from "../../validate";
 
 /** What a job id looks like (8 hex digits): part of the temporary snapshot's LV name and the partial file's name. */
 export const JOB_ID_LENGTH = 8;
@@ -23,9 +23,8 @@ const ExportPath = z.string().superRefine((path, ctx) => {
 });
 
 function pathProblem(path: string): string | undefined {
-  if (!path.startsWith("/")) return "path must be an absolute path on the host, like /var/lib/exports/vm-100.qcow2";
-  if (/[\0\n\r]/.test(path)) return "path must not contain NUL or line breaks";
-  if (path.endsWith("/")) return "path must name a file, not end with '/'";
+  const problem = hostFilePathProblem(path, "path", "/var/lib/exports/vm-100.qcow2");
+  if (problem) return problem;
   const parts = path.split("/").filter((p) => p !== "");
   if (parts.some((p) => p === "." || p === "..")) return "path must not contain '.' or '..' components";
   if (FORBIDDEN_ROOTS.includes(parts[0])) return `path must not be under /${parts[0]}/ (a kernel or device filesystem)`;
@@ -67,8 +66,16 @@ export const DiskExportInputs = z.strictObject({
     ctx.addIssue({ code: "custom", path: ["snapshotSize"], message: "snapshotSize sizes the temporary snapshot, which is not taken when exporting a snapshot; remove it" });
   }
   if (x.snapshot === undefined && lvNameProblem(x.disk) === undefined) {
-    const problem = lvNameProblem(temporaryLvName(x.disk, "0".repeat(JOB_ID_LENGTH)));
+    const temporary = temporaryLvName(x.disk, "0".repeat(JOB_ID_LENGTH));
+    const problem = lvNameProblem(temporary);
     if (problem) ctx.addIssue({ code: "custom", path: ["disk"], message: `the disk's temporary snapshot name would be invalid: logical volume name ${problem}; use a shorter disk name` });
+    else if (validVgAndLv(x.volumeGroup, x.disk)) {
+      // The temporary snapshot is a thick one: LVM stacks a -cow device under it and a -real one under the disk.
+      const tooLong = lvInVgProblem(x.volumeGroup, temporary, "-cow");
+      const origin = lvInVgProblem(x.volumeGroup, x.disk, "-real");
+      if (tooLong) ctx.addIssue({ code: "custom", path: ["disk"], message: `the disk's temporary snapshot ${tooLong}; use shorter names` });
+      else if (origin) ctx.addIssue({ code: "custom", path: ["disk"], message: `a thick snapshot's origin ${origin}; use shorter names` });
+    }
   }
 });
 export type DiskExportInputs = z.infer<typeof DiskExportInputs>;

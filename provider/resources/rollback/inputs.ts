@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ConnectionSchema } from "../../ssh";
 import { replacementLvName } from "../../storage/naming";
-import { LvName, lvNameProblem, SnapshotName, VgName } from "../../validate";
+import { lvInVgProblem, LvName, lvNameProblem, SnapshotName, validVgAndLv, VgName } from "../../validate";
 import { Quiesce } from "../quiesce";
 
 export const RollbackInputs = z.strictObject({
@@ -18,6 +18,8 @@ export const RollbackInputs = z.strictObject({
   if (lvNameProblem(x.disk) === undefined) {
     const problem = lvNameProblem(replacementLvName(x.disk));
     if (problem) ctx.addIssue({ code: "custom", path: ["disk"], message: `the LV a rollback builds the disk's new overlay in would be invalid: logical volume name ${problem}; use a shorter disk name` });
+    const tooLong = !problem && validVgAndLv(x.volumeGroup, x.disk) ? lvInVgProblem(x.volumeGroup, replacementLvName(x.disk)) : undefined;
+    if (tooLong) ctx.addIssue({ code: "custom", path: ["disk"], message: `the rollback's new overlay LV ${tooLong}; use shorter names` });
   }
 });
 export type RollbackInputs = z.infer<typeof RollbackInputs>;

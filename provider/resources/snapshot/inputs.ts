@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ConnectionSchema } from "../../ssh";
 import { Quiesce } from "../quiesce";
 import { snapshotLvName } from "../../storage/naming";
-import { LvName, lvNameProblem, SizeOrPercent, SnapshotName, VgName } from "../../validate";
+import { lvInVgProblem, LvName, lvNameProblem, SizeOrPercent, SnapshotName, validVgAndLv, VgName } from "../../validate";
 
 export const METHODS = ["auto", "chain", "thick", "thin"] as const;
 
@@ -33,12 +33,21 @@ export const SnapshotInputs = z.strictObject({
   if (s.method === "chain" && s.lvName !== undefined && s.lvName !== snapshotLvName(s.disk, s.name, "chain")) {
     ctx.addIssue({ code: "custom", path: ["lvName"], message: "lvName applies only to thick snapshots: a chain snapshot's LV is named snap_<disk>_<name>.qcow2, as Proxmox names it" });
   }
-  // The LV names this snapshot can get must be valid LV names too (which one depends on the method); said once.
-  if (s.lvName === undefined && SnapshotName.safeParse(s.name).success && LvName.safeParse(s.disk).success) {
+  // The LV names this snapshot can get must be valid LV names too, also in their VG (which one depends on the method,
+  // and `auto` may take either); said once.
+  if (SnapshotName.safeParse(s.name).success && LvName.safeParse(s.disk).success) {
     const methods = s.method === "auto" ? (["chain", "thick"] as const) : [s.method];
-    const problems = methods.map((m) => [snapshotLvName(s.disk, s.name, m), lvNameProblem(snapshotLvName(s.disk, s.name, m))]);
-    const first = problems.find(([, problem]) => problem !== undefined);
-    if (first) ctx.addIssue({ code: "custom", path: ["name"], message: `the snapshot's LV ${first[0]}: ${first[1]}` });
+    const named = methods.map((m) => ({ method: m, lv: s.lvName ?? snapshotLvName(s.disk, s.name, m) }));
+    const own = s.lvName === undefined ? named.map(({ lv }) => [lv, lvNameProblem(lv)]).find(([, problem]) => problem) : undefined;
+    if (own) ctx.addIssue({ code: "custom", path: ["name"], message: `the snapshot's LV ${own[0]}: ${own[1]}` });
+    else if (validVgAndLv(s.volumeGroup, s.disk) && (s.lvName === undefined || LvName.safeParse(s.lvName).success)) {
+      // A thick snapshot stacks a -cow device under its LV and a -real one under the disk.
+      const thick = methods.includes("thick");
+      const tooLong = named.map(({ method, lv }) => lvInVgProblem(s.volumeGroup, lv, method === "thick" ? "-cow" : "")).find(Boolean);
+      const origin = thick ? lvInVgProblem(s.volumeGroup, s.disk, "-real") : undefined;
+      if (tooLong) ctx.addIssue({ code: "custom", path: [s.lvName === undefined ? "name" : "lvName"], message: `the snapshot's LV ${tooLong}; use shorter names` });
+      else if (origin) ctx.addIssue({ code: "custom", path: ["disk"], message: `a thick snapshot's origin ${origin}; use shorter names` });
+    }
   }
 });
 export type SnapshotInputs = z.infer<typeof SnapshotInputs>;
