@@ -66,11 +66,11 @@ describe("Rollback (fake host)", () => {
       "-o", "cluster_size=131072,extended_l2=on,preallocation=metadata", `/dev/data/${fresh}`, String(32 * MiB)]), text);
     assert.ok(runs(text, ["lvrename", "--", "data", fresh, disk.name]), text);
     order(text, ["lock", "quiesce.before[0]", "check the disk is not in use", "check the chain is as read", "check free space",
-      "lvcreate the overlay", "qemu-img create the overlay", "remove the disk's old overlay", "give the new LV the disk's name",
+      "lvcreate the overlay", "qemu-img create the overlay", "remove the disk's old LV", "give the new LV the disk's name",
       "close the journal entry", "quiesce.after"]);
     // The undo of the new overlay is dropped before the old one is removed: from there, the journal finishes the work.
     const forget = text.lastIndexOf("__undos=''");
-    assert.ok(forget > stepAt(text, "qemu-img create the overlay") && forget < stepAt(text, "remove the disk's old overlay"), text);
+    assert.ok(forget > stepAt(text, "qemu-img create the overlay") && forget < stepAt(text, "remove the disk's old LV"), text);
     assert.match(text, /trap '' HUP PIPE/, "the script outlives a lost client");
     assert.deepStrictEqual([outs.method, outs.snapshotLvName], ["chain", snapLv]);
     assert.ok(!Number.isNaN(Date.parse(outs.rolledBackAt)));

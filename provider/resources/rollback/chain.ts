@@ -3,14 +3,14 @@ import { LvRow, VgRow } from "../../lvm/report";
 import { measureArgv, parseMeasure } from "../../qemu";
 import { HostSession } from "../../resource";
 import { addOverlay, overlayOptions, positionOf, readChain, requireBacking, requireDiskClosed } from "../../storage/chain";
-import { activateLvs, CHECK_FREE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
-import { replacesTag } from "../../storage/journal";
-import { chainSnapshotId, replacementLvName } from "../../storage/naming";
+import { activateLvs, CHECK_FREE, formatFreeVars } from "../../storage/hostChecks";
+import { chainSnapshotId } from "../../storage/naming";
 import { FoundSnapshot } from "../../storage/snapshots";
 import { formatBytes, roundUpToExtent } from "../../validate";
 import { LOCK_TIMEOUT_SECONDS, refusal } from "../common";
 import { withQuiesce } from "../quiesce";
 import { label, RollbackInputs, RollbackOutputs } from "./inputs";
+import { refuseThickSnapshots, replaceDiskLv } from "./replace";
 
 /**
  * Rolls a qcow2 disk back to its newest chain snapshot: the disk's current overlay is dropped and a fresh, empty one
@@ -19,10 +19,8 @@ import { label, RollbackInputs, RollbackOutputs } from "./inputs";
  * so the same state can be restored any number of times. Only the newest snapshot can be the target: an older one
  * is what its newer snapshots read through (Proxmox refuses the same way).
  *
- * The fresh overlay is built under a temporary name, journaled `replaces=<disk>`, before the old overlay is removed;
- * so a run cut off before the removal leaves the disk as it was (and a stale overlay the next run removes), and one
- * cut off after it leaves an overlay the journal names as the disk (refresh keeps the disk present; the next run
- * renames it).
+ * The fresh overlay replaces the old one as replace.ts does it: built and journaled first, the old one removed
+ * last (refresh keeps the disk present meanwhile).
  */
 export async function rollbackChain(host: HostSession, inputs: RollbackInputs, vg: VgRow, disk: LvRow, lvs: LvRow[], snap: FoundSnapshot): Promise<RollbackOutputs> {
   const operation = `roll back ${label(inputs)}`;
@@ -34,10 +32,7 @@ export async function rollbackChain(host: HostSession, inputs: RollbackInputs, v
     const newer = chain.links.slice(1, at.index).map((l) => chainSnapshotId(l.lvName, inputs.disk) ?? l.lvName);
     throw refusal(host, operation, `${label(inputs)} is not the newest snapshot of the disk: the newer snapshot${newer.length > 1 ? "s" : ""} ${newer.join(", ")} read${newer.length > 1 ? "" : "s"} through it; delete ${newer.length > 1 ? "them" : "it"} first (newest first) to roll back to ${inputs.snapshot}`);
   }
-  const thick = lvs.filter((l) => l.origin === inputs.disk).map((l) => l.name);
-  if (thick.length > 0) {
-    throw refusal(host, operation, `${name}/${inputs.disk} has thick snapshots (${thick.join(", ")}), which a rollback would remove with the overlay; delete them first`);
-  }
+  refuseThickSnapshots(host, operation, name, inputs.disk, lvs);
 
   const current = chain.links[0].image;
   const options = overlayOptions(current);
@@ -45,33 +40,19 @@ export async function rollbackChain(host: HostSession, inputs: RollbackInputs, v
     .capture("measure", measureArgv(current.virtualSizeBytes, options)));
   const lvBytes = roundUpToExtent(parseMeasure(sections.measure).fullyAllocatedBytes, vg.extentSizeBytes);
 
-  const fresh = replacementLvName(inputs.disk);
   const script = new Script(operation).lock(name, LOCK_TIMEOUT_SECONDS);
   withQuiesce(script, inputs.quiesce, () => {
     requireDiskClosed(script, name, inputs.disk, "stop the VM first: a rollback replaces the disk's overlay under it");
     requireBacking(script, name, inputs.disk, snap.lvName);
-    if (lvs.some((l) => l.name === fresh)) {
-      script.run("remove the overlay an interrupted rollback left", ["lvremove", "--yes", "--", `${name}/${fresh}`]);
-    }
-    script.code("check the new overlay's name is free", REQUIRE_NEW_LV, { vg: name, lv: fresh, exists_hint: "" })
-      .code("check free space", CHECK_FREE, { vg: name, ...formatFreeVars(lvBytes, formatBytes(lvBytes), `the new overlay of ${inputs.disk}`) });
-    activateLvs(script, "activate the chain", name, [snap.lvName]);
-    addOverlay(script, {
-      vg: name, lvName: fresh, backing: snap.lvName, virtualSizeBytes: current.virtualSizeBytes, lvBytes, options,
-      tags: [...disk.tags, replacesTag(inputs.disk)],
+    replaceDiskLv(script, name, inputs.disk, lvs, (fresh, journal) => {
+      script.code("check free space", CHECK_FREE, { vg: name, ...formatFreeVars(lvBytes, formatBytes(lvBytes), `the new overlay of ${inputs.disk}`) });
+      activateLvs(script, "activate the chain", name, [snap.lvName]);
+      addOverlay(script, {
+        vg: name, lvName: fresh, backing: snap.lvName, virtualSizeBytes: current.virtualSizeBytes, lvBytes, options,
+        tags: [...disk.tags, journal],
+      });
     });
-    // From here the journal, not an undo, finishes the work: the fresh overlay is what the disk is to become.
-    script.forgetUndos()
-      .run("remove the disk's old overlay", ["lvremove", "--yes", "--", `${name}/${inputs.disk}`]);
-    finishReplace(script, name, fresh, inputs.disk);
   });
   await host.run(script);
   return { ...inputs, method: "chain", snapshotLvName: snap.lvName, rolledBackAt: new Date().toISOString() };
-}
-
-/** The new LV (a chain's fresh overlay, or a thin disk's new LV) takes the disk's name, and the journal entry is closed. */
-export function finishReplace(script: Script, vg: string, fresh: string, disk: string): Script {
-  return script
-    .run("give the new LV the disk's name", ["lvrename", "--", vg, fresh, disk])
-    .run("close the journal entry", ["lvchange", "--deltag", replacesTag(disk), "--", `${vg}/${disk}`]);
 }

@@ -8,8 +8,9 @@ import { isThinLv } from "../../storage/thin";
 import { RESERVED_SNAPSHOT_PREFIX, snapshotLvName } from "../../storage/naming";
 import { findSnapshot, snapshotsOf } from "../../storage/snapshots";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId } from "../common";
-import { finishReplace, rollbackChain } from "./chain";
+import { rollbackChain } from "./chain";
 import { label, RollbackInputs, RollbackOutputs } from "./inputs";
+import { finishReplace } from "./replace";
 import { finishRetake, rollbackThick } from "./thick";
 import { rollbackThin } from "./thin";
 
