@@ -5,7 +5,7 @@ import * as path from "path";
 import { closeAll } from "../../provider/ssh";
 import { TestHost } from "../host/testHost";
 import { mustSucceed, stopwatch, testEngine } from "../support/engine";
-import { rootConnectionArgs, scrubDisks } from "../support/guest";
+import { installWrapper, removeWrappers, rootConnectionArgs, scrubDisks } from "../support/guest";
 import { useTestHost } from "../support/hooks";
 import { upInOtherProcess } from "../support/otherProcess";
 import { CONCURRENT_EXPORT as EXPORT, CONCURRENT_VG as VG, qcow2Disk as qcow2, qcow2Stack, rawDisk as raw } from "./concurrencyStacks";
@@ -39,20 +39,18 @@ describe("two stacks on one VG at once (e2e)", function () {
     h = await useTestHost();
     pvs = [h.disks[2], h.disks[3]];
     await scrubDisks(h, pvs, [VG]);
-    const wrappers = TOOLS.map((tool) => `cat > /usr/local/sbin/${tool} <<'WRAPPER'
-#!/bin/sh
+    const wrappers = TOOLS.map((tool) => installWrapper(tool, `#!/bin/sh
 case " $* " in *" ${VG} "*|*" ${VG}/"*) ;; *) exec /usr/sbin/${tool} "$@" ;; esac
 case "${tool} $*" in lvchange*" --activate "*|lvchange*" -ay "*) exec /usr/sbin/${tool} "$@" ;; esac # activation changes no metadata
 echo "${tool} $*" >> ${LOG}/calls
 if flock -n /run/lock/pulumi-lvm/${VG}.lock true; then echo "${tool} $*" >> ${LOG}/unlocked; fi
 exec /usr/sbin/${tool} "$@"
-WRAPPER
-chmod +x /usr/local/sbin/${tool}`).join("\n");
+`)).join("\n");
     await h.exec(`vgcreate -y ${VG} ${pvs.join(" ")} >/dev/null && rm -rf ${LOG} ${EXPORT}* && mkdir -p ${LOG} /run/lock/pulumi-lvm\n${wrappers}`);
   });
   after(async () => {
     if (h) {
-      await h.exec(`cd /usr/local/sbin && rm -f ${TOOLS.join(" ")}; rm -rf ${LOG} ${EXPORT}*`);
+      await h.exec(`${removeWrappers(TOOLS)}; rm -rf ${LOG} ${EXPORT}*`);
       await scrubDisks(h, pvs, [VG]);
     }
     await closeAll();

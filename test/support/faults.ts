@@ -1,4 +1,5 @@
 import { TestHost } from "../host/testHost";
+import { installWrapper, removeWrappers } from "./guest";
 
 /**
  * Fault injection on the test guest: wrappers placed first on the PATH every operation script uses
@@ -43,14 +44,12 @@ export async function installFaultWrappers(h: TestHost): Promise<void> {
     ["qemu-img", wrapper("/usr/bin/qemu-img", `case "$1 $*" in *" -o help"*) exec /usr/bin/qemu-img "$@" ;; esac
 case "$1" in ${WRITING_QEMU_IMG.join("|")}) ;; *) exec /usr/bin/qemu-img "$@" ;; esac`)],
   ];
-  const commands = scripts.map(([name, text]) =>
-    `cat > /usr/local/sbin/${name} <<'WRAPPER'\n${text}WRAPPER\nchmod +x /usr/local/sbin/${name}`);
-  await h.exec(`mkdir -p /usr/local/sbin ${DIR}\n${commands.join("\n")}`);
+  await h.exec(`mkdir -p ${DIR}\n${scripts.map(([name, text]) => installWrapper(name, text)).join("\n")}`);
   await disarm(h);
 }
 
 export async function removeFaultWrappers(h: TestHost): Promise<void> {
-  await h.exec(`rm -rf ${DIR}; cd /usr/local/sbin && rm -f ${[...LVM_TOOLS, "qemu-img"].join(" ")}`);
+  await h.exec(`rm -rf ${DIR}; ${removeWrappers([...LVM_TOOLS, "qemu-img"])}`);
 }
 
 /** From now on, the `at`-th counted call goes wrong as `kind`; the count starts again at 0. */

@@ -30,24 +30,35 @@ export async function contentSha256(h: TestHost, image: string, format: string):
     "sha256sum < /root/content.raw | cut -c1-64; rm -f /root/content.raw")).trim();
 }
 
+/** Where host-side test wrappers go: first on the PATH every operation script uses (command/script.ts). */
+const WRAPPERS = "/usr/local/sbin";
+
+/**
+ * The shell lines that install `text` (a whole script, ending in a newline) as the wrapper `name`, for a caller to
+ * send with its other commands in one exec.
+ */
+export function installWrapper(name: string, text: string): string {
+  return `mkdir -p ${WRAPPERS} && cat > ${WRAPPERS}/${name} <<'WRAPPER'\n${text}WRAPPER\nchmod +x ${WRAPPERS}/${name}`;
+}
+
+/** The shell line that removes the wrappers `names`. */
+export function removeWrappers(names: readonly string[]): string {
+  return `rm -f ${names.map((n) => `${WRAPPERS}/${n}`).join(" ")}`;
+}
+
 /** The host tools injectFailure may wrap; clearFailures removes every such wrapper. */
 const FAILING_TOOLS = ["qemu-img", "lvrename", "lvcreate"] as const;
 
-/**
- * Makes a host tool fail (when its first argument is `sub`, if given) through a wrapper placed first on the PATH every
- * operation script uses (/usr/local/sbin).
- */
+/** Makes a host tool fail (when its first argument is `sub`, if given) through a wrapper. */
 export async function injectFailure(h: TestHost, tool: typeof FAILING_TOOLS[number], sub?: string): Promise<void> {
-  await h.exec(`mkdir -p /usr/local/sbin && cat > /usr/local/sbin/${tool} <<'WRAPPER'
-#!/bin/sh
+  await h.exec(installWrapper(tool, `#!/bin/sh
 if [ -z "${sub ?? ""}" ] || [ "$1" = "${sub ?? ""}" ]; then echo "injected failure: ${tool} $*" >&2; exit 1; fi
 PATH=/usr/sbin:/usr/bin:/sbin:/bin exec ${tool} "$@"
-WRAPPER
-chmod +x /usr/local/sbin/${tool}`);
+`));
 }
 
 export async function clearFailures(h: TestHost): Promise<void> {
-  await h.exec(`rm -f ${FAILING_TOOLS.map((t) => `/usr/local/sbin/${t}`).join(" ")}`);
+  await h.exec(removeWrappers(FAILING_TOOLS));
 }
 
 /** Holds a block device open, as a running VM would, until the returned function is called. */

@@ -1,4 +1,5 @@
 import { TestHost } from "../host/testHost";
+import { installWrapper, removeWrappers } from "./guest";
 
 // What reached the test guest over SSH, as the guest itself records it: sshd's journal, and a count of the scripts the
 // provider started there. The test's own commands (TestHost.exec) ride one multiplexed connection opened before, and
@@ -25,12 +26,10 @@ const SCRIPTS = "/run/pulumi-lvm-test-scripts";
  * logs the call and runs the real sh.
  */
 export async function countScripts(h: TestHost): Promise<void> {
-  await h.exec(`rm -f ${SCRIPTS}; mkdir -p /usr/local/sbin && cat > /usr/local/sbin/sh <<'WRAPPER'
-#!/bin/sh
+  await h.exec(`rm -f ${SCRIPTS}; ${installWrapper("sh", `#!/bin/sh
 if [ "\${1:-}" = "-s" ]; then echo "$$" >> ${SCRIPTS}; fi
 exec /bin/sh "$@"
-WRAPPER
-chmod +x /usr/local/sbin/sh`);
+`)}`);
 }
 
 export async function scriptsStarted(h: TestHost): Promise<number> {
@@ -38,5 +37,5 @@ export async function scriptsStarted(h: TestHost): Promise<number> {
 }
 
 export async function stopCountingScripts(h: TestHost): Promise<void> {
-  await h.exec(`rm -f /usr/local/sbin/sh ${SCRIPTS}`);
+  await h.exec(`${removeWrappers(["sh"])} ${SCRIPTS}`);
 }
