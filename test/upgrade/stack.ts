@@ -23,7 +23,7 @@ export function upgradeStack(connection: ConnectionArgs, devices: string[], phas
   const vg = new VolumeGroup("vg", { connection, name: VG, devices, tags });
   const volumeGroup = vg.name;
   const pool = new ThinPool("pool", { connection, volumeGroup, name: "pool", size: "64MiB", tags, refuseAbovePercent: changed ? 90 : 95 });
-  const raw = new VmDisk("raw", { connection, volumeGroup, name: RAW, size: changed ? "40MiB" : "32MiB", tags });
+  const raw = new VmDisk("raw", { connection, volumeGroup, name: RAW, size: "32MiB", tags });
   const qcow2 = new VmDisk("qcow2", { connection, volumeGroup, name: QCOW2, size: changed ? "40MiB" : "32MiB", format: "qcow2", tags });
   const thin = new VmDisk("thin", { connection, volumeGroup, name: THIN, size: "32MiB", thinPool: pool.name, tags });
   if (phase === "disks") return;
