@@ -213,6 +213,12 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
       if (extendLv || resizeImage) {
         script.code("check the disk is not in use", REQUIRE_CLOSED, { ...vars, what: "stop what uses it before growing the disk" });
       }
+      if (extendLv && found.lv.attr.type === "o" && found.lv.attr.active) {
+        // LVM refuses it half-way into the script ("Snapshot origin volumes can be resized only while inactive").
+        const thick = found.lvs.filter((l) => l.origin === news.name).map((l) => l.name).join(", ");
+        throw refusal(host, operation, `${label(news)} has thick snapshots (${thick}): LVM grows the origin of a thick snapshot only ` +
+          `while it is inactive; delete the snapshots first, or deactivate the disk (lvchange -an) and run pulumi up again; nothing was changed`);
+      }
       if (extendLv) {
         const growth = found.lvBytes - found.lv.sizeBytes;
         const pool = thinPoolFor(host, operation, news, found);

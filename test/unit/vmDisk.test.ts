@@ -299,6 +299,18 @@ describe("VmDisk update and delete (fake host)", () => {
     assert.ok(!host.text(1).includes("'lvextend'") && host.text(1).includes("'qemu-img' 'resize'"), host.text(1));
   });
 
+  it("refuses to grow an active raw disk with a thick snapshot (LVM would refuse it mid-script), naming the snapshot", async () => {
+    const raw = { format: "raw", name: "vm-100-disk-0" };
+    const host = new FakeHost([lvmSections({ name: "data", free: 8000 * MiB }, [
+      { name: "vm-100-disk-0", size: 32 * MiB, attr: "owi-a-s---" },
+      { name: "snap_vm-100-disk-0_golden", size: 4 * MiB, attr: "swi-a-s---", origin: "vm-100-disk-0" },
+    ])]);
+    const olds = { ...(await created(raw)), path: "/dev/data/vm-100-disk-0", lvName: "vm-100-disk-0" };
+    await assert.rejects(vmDisk.update(host, olds, await inputs({ ...raw, size: "64MiB" })),
+      /data\/vm-100-disk-0 has thick snapshots \(snap_vm-100-disk-0_golden\): LVM grows the origin .* only while it is inactive; .*nothing was changed/);
+    assert.strictEqual(host.scripts.length, 1, "only the inspection ran");
+  });
+
   it("updates tags in place, and refuses a shrink even if asked directly", async () => {
     const host = new FakeHost([{ ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB, tags: ["b"] }]), image: qcow2Info(32 * MiB) }]);
     const out = await vmDisk.update(host, await created({ tags: ["a"] }), await inputs({ tags: ["b"] }));
