@@ -5,7 +5,7 @@ import { TestHost } from "../host/testHost";
 import { changes, mustSucceed, stopwatch, testEngine } from "../support/engine";
 import { contentSha256, rootConnectionArgs, scrubDisks } from "../support/guest";
 import { useTestHost } from "../support/hooks";
-import { readFixtures } from "../upgrade/fixtures";
+import { readFixtures, Recipe } from "../upgrade/fixtures";
 import { EXPORT_PATH, QCOW2, RAW, upgradeStack, VG } from "../upgrade/stack";
 
 /**
@@ -25,6 +25,24 @@ import { EXPORT_PATH, QCOW2, RAW, upgradeStack, VG } from "../upgrade/stack";
  * not new fixtures: users' stacks hold this state. Record a new release's fixtures beside these when its state
  * changes, and keep every old one.
  */
+/**
+ * The recipe as a few shell commands (each well under the 128 KiB an argument may hold): every script that changed
+ * the host (they all hold a VG lock: the reads the release made are left out), run as the release ran it (`sh -s`,
+ * its text on stdin) and then until any export worker it started is done, and the recorder's own writes between them.
+ */
+function replayBatches(steps: Recipe["steps"]): string[] {
+  const commands = steps.filter((s) => "test" in s || s.script.includes("flock")).map((s) => "test" in s ? s.test
+    : `printf %s ${Buffer.from(s.script).toString("base64")} | base64 -d | sh -s >/dev/null && ` +
+      "for l in /run/pulumi-lvm/export-*/lock; do [ -f \"$l\" ] && flock \"$l\" true; done; true");
+  const batches: string[][] = [[]];
+  for (const c of commands) {
+    const last = batches[batches.length - 1];
+    if (last.length && [...last, c].join(" && ").length > 90_000) batches.push([c]);
+    else last.push(c);
+  }
+  return batches.map((b) => b.map((c) => `{ ${c}; }`).join(" && "));
+}
+
 describe("upgrade: state written by release 0eafee3, under today's code (e2e)", function () {
   const RELEASE = "0eafee3";
   let h: TestHost;
@@ -44,12 +62,7 @@ describe("upgrade: state written by release 0eafee3, under today's code (e2e)", 
     await scrubDisks(h, devices, [VG]);
     await h.exec(`rm -rf ${EXPORT_PATH}* ${jobs.map((j) => `/run/pulumi-lvm/${j}`).join(" ")}`);
     await timed("host objects recreated by the recipe", async () => {
-      for (const step of recorded.recipe.steps) {
-        if ("test" in step) await h.exec(step.test);
-        // A script as the release ran it (sh -s, its text on stdin), then until an export worker it started is done.
-        else await h.exec(`printf %s ${Buffer.from(step.script).toString("base64")} | base64 -d | sh -s >/dev/null && ` +
-          "for l in /run/pulumi-lvm/export-*/lock; do [ -f \"$l\" ] && flock \"$l\" true; done; true");
-      }
+      for (const batch of replayBatches(recorded.recipe.steps)) await h.exec(batch);
     });
     // The one thing a replay cannot reproduce is the time: the export's marker records when its worker ran, and
     // delete takes only the file whose marker has the state's createdAt. The file's mtime stays the replay's.
