@@ -25,13 +25,14 @@ let installed: Promise<string> | undefined;
 
 /**
  * This package as a user gets it: `npm pack` of the built repository, installed with its dependencies into a
- * directory of its own (from npm's cache: nothing new is fetched once `npm ci` ran). Made once per process; the
- * folder of the installed package, the plugin folder `pulumi package add` is given, is returned.
+ * directory of its own (from npm's cache: nothing new is fetched once `npm ci` ran). Made once per process (the e2e
+ * files share it) and removed when it exits; the folder of the installed package, the plugin folder, is returned.
  */
 export function packedInstall(): Promise<string> {
   return (installed ??= (async () => {
     const repo = path.resolve(__dirname, "..", "..", "..");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-lvm-packed-"));
+    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     const npm = async (args: string[], cwd: string) =>
       (await promisify(execFile)("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, encoding: "utf8" })).stdout;
     // dist/ is built already (npm test builds first): skip prepack's second compile.
