@@ -2,6 +2,7 @@ import { z } from "zod";
 import { kinds } from "..";
 import { ResourceKind } from "../resource";
 import { ConnectionSchema } from "../ssh";
+import { SdkDocs, sdkDocs } from "./docs";
 
 /** The plugin's package name: resource tokens are `lvm:index:<Kind>`. */
 export const PACKAGE = "lvm";
@@ -18,14 +19,15 @@ const CONNECTION_DESCRIPTION = "How to reach the host over SSH (pulumi-command's
  * Pulumi's package schema for every kind, generated from the kinds themselves: the inputs from their zod schemas
  * (JSON Schema by `z.toJSONSchema`, then translated to Pulumi's type system), the outputs from the inputs plus the
  * kind's output fields, `replaceOnChanges` from `replaceOn`. Nested objects become named types; the connection is
- * one type, `lvm:index:Connection`, secret as a whole, its credentials secret too.
+ * one type, `lvm:index:Connection`, secret as a whole, its credentials secret too. Descriptions are the SDK's
+ * (docs.ts), else the kinds' own (`.describe()` on output fields).
  */
-export function packageSchema(version: string): Json {
-  const types = new Types();
+export function packageSchema(version: string, docs: SdkDocs = sdkDocs()): Json {
+  const types = new Types(docs);
   const connection = types.ref(toJson(ConnectionSchema, "input"), "Connection");
   const resources: Json = {};
   for (const kind of Object.values(kinds) as ResourceKind<any, any>[]) { // each kind has its own input type
-    resources[token(kind.type)] = resourceSpec(kind, types, connection);
+    resources[token(kind.type)] = resourceSpec(kind, types, connection, docs[kind.type] ?? {});
   }
   const connectionProperty = { ...connection, secret: true, description: CONNECTION_DESCRIPTION };
   return {
@@ -42,25 +44,26 @@ export function packageSchema(version: string): Json {
   };
 }
 
-function resourceSpec(kind: ResourceKind<any, any>, types: Types, connection: Json): Json {
+function resourceSpec(kind: ResourceKind<any, any>, types: Types, connection: Json, docs: Record<string, string>): Json {
+  const described = (name: string, spec: Json) => (spec.description === undefined && docs[name] ? { ...spec, description: docs[name] } : spec);
   const inputs = toJson(kind.inputs, "input");
   const inputProperties: Json = {};
   for (const [name, schema] of Object.entries(inputs.properties ?? {})) {
     const spec = name === "connection" ? { ...connection, secret: true, description: CONNECTION_DESCRIPTION } : types.property(schema, `${kind.type}${capitalize(name)}`, inputs);
     if ((kind.replaceOn as readonly string[]).includes(name)) spec.replaceOnChanges = true;
-    inputProperties[name] = spec;
+    inputProperties[name] = described(name, spec);
   }
   const outputs = toJson(kind.outputs, "output");
   const properties: Json = { ...inputProperties };
   for (const [name, schema] of Object.entries(outputs.properties ?? {})) {
-    properties[name] = types.property(schema, `${kind.type}${capitalize(name)}`, outputs);
+    properties[name] = described(name, types.property(schema, `${kind.type}${capitalize(name)}`, outputs));
   }
   // The provider's connection stands in for a resource's own: no input is required for it.
   const requiredInputs = (inputs.required ?? []).filter((k) => k !== "connection");
   // Outputs echo every input, defaults filled in; output fields are there unless optional.
   const defaulted = Object.entries(inputs.properties ?? {}).filter(([, s]) => s.default !== undefined).map(([k]) => k);
   const required = [...new Set([...(inputs.required ?? []), ...defaulted, ...(outputs.required ?? [])])];
-  return { inputProperties, requiredInputs, properties, required };
+  return { ...(docs[""] ? { description: docs[""] } : {}), inputProperties, requiredInputs, properties, required };
 }
 
 function toJson(schema: z.ZodType, io: "input" | "output"): JsonSchema {
@@ -72,6 +75,7 @@ const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 /** The object types the resources share, by token; the same shape found twice is one type. */
 class Types {
   readonly specs: Record<string, Json> = {};
+  constructor(private readonly docs: SdkDocs) {}
 
   /** A `$ref` to the named object type made of `schema` (whose `$defs` and `#` refs are resolved here). */
   ref(root: JsonSchema, name: string): Json {
@@ -127,12 +131,15 @@ class Types {
     for (const [field, s] of Object.entries(schema.properties ?? {})) {
       const p = this.property(s, `${name}${capitalize(field)}`, root);
       if (name === "Connection" && CREDENTIALS.includes(field)) p.secret = true;
+      const doc = this.docs[name]?.[field];
+      if (p.description === undefined && doc) p.description = doc;
       properties[field] = p;
     }
     spec.properties = properties;
     const required = (schema.required ?? []).filter((k) => k in properties);
     if (required.length) spec.required = required;
-    if (typeof schema.description === "string") spec.description = schema.description;
+    const about = typeof schema.description === "string" ? schema.description : this.docs[name]?.[""];
+    if (about) spec.description = about;
     return ref;
   }
 }

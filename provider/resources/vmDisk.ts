@@ -41,7 +41,7 @@ const Qcow2Settings = z.strictObject({
   if (o.extendedL2 && o.clusterSize !== undefined && o.clusterSize < 16 * KiB) {
     ctx.addIssue({ code: "custom", path: ["clusterSize"], message: "extendedL2 needs a clusterSize of at least 16KiB" });
   }
-}).meta({ title: "Qcow2Options" });
+}).meta({ title: "Qcow2" });
 
 /** Formats qemu-img can read a source image in (an unset format is probed on the host). */
 const SOURCE_FORMATS = ["raw", "qcow2", "vmdk", "vdi", "vhdx", "vpc", "qed"] as const;

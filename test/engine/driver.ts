@@ -1,5 +1,6 @@
 // A small engine for Pulumi dynamic resources: runs a program in this process (monitor.ts), sends each
-// resource to the real dynamic-provider plugin (plugin.ts), keeps state in a file (state.ts), and prints
+// resource to the real dynamic-provider plugin (plugin.ts), or to the provider plugin of its package (plugins.ts),
+// keeps state in a file (state.ts), and prints
 // what it did (plan.ts). It follows the Pulumi engine's step generator for preview, up, refresh, destroy.
 import { InitError, Plugin, Target } from "./plugin";
 import { packageOf, Plugins } from "./plugins";

@@ -15,7 +15,7 @@ export class Plugins {
   private readonly started = new Map<string, Promise<Served>>();
   constructor(private readonly start: (pkg: string) => Promise<Plugin>) {}
 
-  /** Whether a plugin can serve this type at all (its package is the dynamic one or a known provider plugin). */
+  /** The plugin of this type's package (started now if it is not yet), with the inputs its schema marks secret. */
   private served(type: string): Promise<Served> {
     const pkg = packageOf(type);
     let s = this.started.get(pkg);

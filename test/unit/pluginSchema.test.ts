@@ -77,6 +77,13 @@ describe("plugin schema: the package schema the provider plugin serves", () => {
     assert.strictEqual(c.proxy.$ref, "#/types/lvm:index:Connection", "a jump host is a connection too");
   });
 
+  it("describes resources and fields with the TypeScript SDK's own docs (extracted at build), the kinds' where it has none", () => {
+    for (const [tok, r] of Object.entries<Json>(schema.resources)) assert.ok(r.description, `${tok} has a description`);
+    assert.match(schema.resources["lvm:index:VmDisk"].inputProperties.size.description, /grow in place .*shrinking is refused/);
+    assert.match(schema.types["lvm:index:Connection"].properties.hostKey.description, /SHA256:/);
+    assert.match(schema.resources["lvm:index:VmDisk"].properties.lvSizeBytes.description, /qemu-img's fully-allocated measure/);
+  });
+
   it("marks replaceOnChanges exactly on each kind's replaceOn fields", () => {
     for (const kind of allKinds) {
       const r = schema.resources[`lvm:index:${kind.type}`];
