@@ -185,7 +185,9 @@ export const volumeGroup: ResourceKind<VolumeGroupInputs, VolumeGroupOutputs> = 
 
   /** `vg`: the VG with its PVs as LVM names them. */
   async importFrom(host, path, connection) {
-    const seed = { ...VolumeGroupInputs.parse({ connection, name: path, devices: ["/dev/null"] }), devices: [], pvs: [] };
+    if (!VgName.safeParse(path).success) return undefined;
+    // No devices known yet: read names them as LVM does.
+    const seed = { connection, name: path, devices: [], tags: [], wipeSignatures: false, adopt: false, forceDestroy: false, pvs: [] };
     return volumeGroup.read(host, seed as unknown as VolumeGroupOutputs);
   },
 
