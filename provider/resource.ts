@@ -20,14 +20,20 @@ export interface BaseInputs {
 
 /**
  * The small set of operations every resource kind implements, in the spirit of libvirt's storage backends and
- * Proxmox's storage plugins. The dynamic-provider glue (dynamic/provider.ts) does validation, diffing, host
- * lookup and error hygiene once for all kinds; a kind only says what is different about it.
+ * Proxmox's storage plugins. The glue (glue/operations.ts) does validation, diffing, host lookup and error hygiene
+ * once for all kinds, for both faces (the dynamic provider and the provider plugin); a kind only says what is
+ * different about it.
  */
 export interface ResourceKind<I extends BaseInputs, O extends I> {
-  /** The Pulumi type name, e.g. "VolumeGroup" (token lvm:VolumeGroup). */
+  /** The Pulumi type name, e.g. "VolumeGroup" (token lvm:index:VolumeGroup in the plugin's schema). */
   readonly type: string;
   /** Input schema: validates, names fields in failures, fills defaults. Must be an object schema. */
   readonly inputs: z.ZodObject<z.ZodRawShape>;
+  /**
+   * The fields outputs add to the inputs (the outputs type is the inputs and these): the plugin's schema is made of
+   * both, so a new field appears there without a second edit.
+   */
+  readonly outputs: z.ZodObject<z.ZodRawShape>;
   /** Input fields whose change replaces the resource. A change of `connection.host` always does. */
   readonly replaceOn: readonly (keyof I & string)[];
   /**
@@ -54,4 +60,9 @@ export interface ResourceKind<I extends BaseInputs, O extends I> {
   read(host: HostSession, olds: O): Promise<O | undefined>;
   update(host: HostSession, olds: O, news: I): Promise<O>;
   delete(host: HostSession, olds: O): Promise<void>;
+  /**
+   * For `pulumi import`: the resource an ID names (its path, the part after `host:port/`, e.g. `vg/lv`), read from
+   * the host, or undefined when there is none. Kinds that cannot be identified from their ID alone leave it out.
+   */
+  importFrom?(host: HostSession, path: string, connection: Connection): Promise<O | undefined>;
 }

@@ -1,134 +1,27 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { isDeepStrictEqual } from "util";
-import { z } from "zod";
-import { BaseInputs, Failure, HostSession, ResourceKind } from "../resource";
-import { Connection, connectionSecrets, hostFor, parseConnection, requireTool, scrubError } from "../ssh";
-import { overlaps, UNKNOWN, unknownPaths } from "./unknowns";
+import { HostResolver, kindOperations, UNKNOWN, validate } from "../glue/operations";
+import { BaseInputs, ResourceKind } from "../resource";
 
-type Props = Record<string, unknown>;
-export type HostResolver = (connection: Connection) => HostSession;
+export { HostResolver, UNKNOWN, validate };
 
 /**
- * Turns a ResourceKind into the object Pulumi's dynamic-provider plugin calls. Done once here for every kind:
- * validation in `check` (so `preview` reports it and nothing invalid reaches a host), diffs with replacements,
- * state-only changes that never touch the host, JSON-safe outputs, and errors scrubbed of secrets.
+ * A kind as the object Pulumi's dynamic-provider plugin calls: the shared glue (glue/operations.ts), with the one
+ * thing only this face has taken off, the serialized provider every resource carries in its inputs (`__provider`).
+ * The plugin sends plain values (its Configure refuses secrets), so nothing else needs translating.
  */
 export function dynamicProvider<I extends BaseInputs, O extends I>(
-  kind: ResourceKind<I, O>, resolveHost: HostResolver = hostFor,
+  kind: ResourceKind<I, O>, resolveHost?: HostResolver,
 ): pulumi.dynamic.ResourceProvider {
-  const inputKeys = Object.keys(kind.inputs.shape);
-  const pickInputs = (props: Props): Props =>
-    Object.fromEntries(inputKeys.filter((k) => props[k] !== undefined).map((k) => [k, props[k]]));
-  const changedKeys = (olds: Props, news: Props) =>
-    inputKeys.filter((k) => !isDeepStrictEqual(olds[k] ?? null, news[k] ?? null));
-  const parse = (props: Props): I => {
-    const { value, failures } = validate(kind.inputs, pickInputs(props));
-    if (failures.length > 0) {
-      throw new Error(`invalid ${kind.type} inputs:\n${failures.map((f) => `  ${f.property}: ${f.reason}`).join("\n")}`);
-    }
-    return value as I;
-  };
-  /** The new inputs with what the provider resolved last time standing in for inputs that still ask for it. */
-  const asResolved = (olds: Props, news: Props): Props => {
-    const resolved = { ...news };
-    for (const [key, asks] of Object.entries(kind.resolvedOnHost ?? {})) {
-      if ((news[key] ?? null) === (asks ?? null) && olds[key] !== undefined) resolved[key] = olds[key];
-    }
-    return resolved;
-  };
-  const host = (props: Props) => resolveHost(parseConnection(props.connection));
-  // With unknown values (preview) the new ID cannot be known: assume a collision, as the replacement would hit it.
-  const mustDeleteFirst = (olds: Props, news: Props) => {
-    if (unknownPaths(news).length > 0) return true;
-    const [o, n] = [parse(olds), parse(news)];
-    return kind.deleteBeforeReplace ? kind.deleteBeforeReplace(o, n) : kind.id(o) === kind.id(n);
-  };
-  /** A host ready to be changed: its preflight (once per connection) shows the tools this kind needs. */
-  const mutableHost = async (props: Props) => {
-    const h = host(props);
-    const caps = await h.capabilities();
-    for (const tool of kind.tools ?? []) requireTool(caps, tool);
-    return h;
-  };
-  const guarded = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
-    try {
-      return await fn(...args);
-    } catch (e) {
-      const secrets = args.flatMap((a) => (a && typeof a === "object" ? connectionSecrets((a as Props).connection) : []));
-      throw scrubError(e, secrets);
-    }
-  };
-
+  const ops = kindOperations(kind, resolveHost);
   return {
-    check: guarded(async (olds: Props, news: Props) => {
-      // Everything the program sent is validated, so a misspelt field is an error rather than ignored.
+    check: (olds, news) => {
       const { __provider: _, ...sent } = news;
-      const { value, failures } = validate(kind.inputs, sent);
-      if (failures.length === 0 && kind.checkChange && Object.keys(pickInputs(olds)).length > 0) {
-        const previous = validate(kind.inputs, pickInputs(olds));
-        const unknown = unknownPaths(value);
-        if (previous.failures.length === 0) {
-          failures.push(...kind.checkChange(previous.value as I, value as I)
-            .filter((f) => !unknown.some((u) => overlaps(u, f.property.split(".")))));
-        }
-      }
-      return { inputs: value as Props, failures };
-    }),
-
-    diff: guarded(async (_id: string, olds: Props, sent: Props) => {
-      const news = asResolved(olds, sent);
-      const changed = changedKeys(olds, news);
-      const replaces = changed.filter((k) => (kind.replaceOn as readonly string[]).includes(k));
-      const oldHost = (olds.connection as Props | undefined)?.host;
-      const newHost = (news.connection as Props | undefined)?.host;
-      if (changed.includes("connection") && oldHost !== newHost) replaces.push("connection");
-      return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 && mustDeleteFirst(olds, news) };
-    }),
-
-    create: guarded(async (inputs: Props) => {
-      const parsed = parse(inputs);
-      const outs = await kind.create(await mutableHost(parsed as unknown as Props), parsed);
-      return { id: kind.id(parsed), outs: jsonSafe(outs) };
-    }),
-
-    read: guarded(async (id: string, props: Props) => {
-      const olds = { ...props, ...parse(props) } as unknown as O;
-      const now = await kind.read(host(props), olds);
-      return now ? { id, props: jsonSafe(now) } : { id: "", props: {} };
-    }),
-
-    update: guarded(async (_id: string, olds: Props, news: Props) => {
-      const parsed = asResolved(olds, parse(news) as unknown as Props) as unknown as I;
-      const changed = changedKeys(olds, parsed as unknown as Props);
-      const onlyState = changed.every((k) => k === "connection" || (kind.stateOnly as readonly string[]).includes(k));
-      if (onlyState) return { outs: jsonSafe({ ...olds, ...parsed }) };
-      return { outs: jsonSafe(await kind.update(await mutableHost(parsed as unknown as Props), olds as O, parsed)) };
-    }),
-
-    delete: guarded(async (_id: string, props: Props) => {
-      const olds = { ...props, ...parse(props) } as unknown as O;
-      await kind.delete(await mutableHost(props), olds);
-    }),
+      return ops.check(olds, sent);
+    },
+    diff: (id, olds, news) => ops.diff(id, olds, news),
+    create: (inputs) => ops.create(inputs),
+    read: (id, props) => ops.read(id, props),
+    update: (id, olds, news) => ops.update(id, olds, news),
+    delete: (id, props) => ops.delete(id, props),
   };
 }
-
-/**
- * Validates inputs against a kind's schema. During a preview some values are unknown: failures about them (or
- * inside them) are dropped, and the inputs go back as they came, since they cannot be normalized yet.
- */
-export function validate(schema: z.ZodType, input: Props): { value: Props; failures: Failure[] } {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return { value: parsed.data as Props, failures: [] };
-  const unknown = unknownPaths(input);
-  const failures = parsed.error.issues
-    .filter((issue) => !unknown.some((u) => overlaps(u, issue.path as (string | number)[])))
-    .map((issue) => ({ property: issue.path.map(String).join(".") || "(inputs)", reason: issue.message }));
-  return { value: input, failures };
-}
-
-/** Outputs cross a protobuf Struct: plain JSON only (no undefined, BigInt, Buffer, Date). */
-function jsonSafe<T>(value: T): Props {
-  return JSON.parse(JSON.stringify(value)) as Props;
-}
-
-export { UNKNOWN };

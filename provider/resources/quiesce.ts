@@ -14,7 +14,7 @@ const Hook = z.array(z.string().refine((a) => !a.includes("\0"), "an argument mu
 export const Quiesce = z.strictObject({
   before: z.array(Hook).default([]),
   after: z.array(Hook).default([]),
-});
+}).meta({ title: "Quiesce" });
 export type Quiesce = z.infer<typeof Quiesce>;
 
 /**

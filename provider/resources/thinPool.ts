@@ -6,7 +6,7 @@ import { Failure, HostSession, ResourceKind } from "../resource";
 import { ConnectionSchema } from "../ssh";
 import { CHECK_FREE, EXIT_IF_GONE, formatFreeVars, REQUIRE_NEW_LV } from "../storage/hostChecks";
 import { userTags } from "../storage/naming";
-import { DEFAULT_REFUSE_ABOVE_PERCENT, isThinPool, PoolLimits, poolLimitTags, poolUsage } from "../storage/thin";
+import { DEFAULT_REFUSE_ABOVE_PERCENT, isThinPool, PoolLimits, poolLimitsOf, poolLimitTags, poolUsage } from "../storage/thin";
 import { formatBytes, lvInVgProblem, LvName, PositiveSize, roundUpToExtent, Size, Tags, validVgAndLv, VgName } from "../validate";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
 
@@ -44,25 +44,20 @@ export const ThinPoolInputs = z.strictObject({
 });
 export type ThinPoolInputs = z.infer<typeof ThinPoolInputs>;
 
-export interface ThinPoolOutputs extends ThinPoolInputs {
-  lvName: string;
-  uuid: string;
-  /** The data space. */
-  sizeBytes: number;
-  metadataSizeBytes: number;
-  chunkSizeBytes: number;
-  /** How much of the data space thin LVs use, in percent. */
-  dataPercent: number;
-  /** How much of the metadata space is used, in percent. */
-  metadataPercent: number;
-  /** The sum of the virtual sizes of the pool's thin LVs, snapshots included. */
-  virtualSizeBytes: number;
-  /** virtualSizeBytes / sizeBytes: above 1, the pool cannot hold every thin LV fully written. */
-  overCommit: number;
-  /** The pool's thin LVs, snapshots included. */
-  thinLvCount: number;
-  active: boolean;
-}
+export const ThinPoolOutputFields = z.object({
+  lvName: z.string(),
+  uuid: z.string(),
+  sizeBytes: z.number().describe("The data space."),
+  metadataSizeBytes: z.number(),
+  chunkSizeBytes: z.number(),
+  dataPercent: z.number().describe("How much of the data space thin LVs use, in percent."),
+  metadataPercent: z.number().describe("How much of the metadata space is used, in percent."),
+  virtualSizeBytes: z.number().describe("The sum of the virtual sizes of the pool's thin LVs, snapshots included."),
+  overCommit: z.number().describe("virtualSizeBytes / sizeBytes: above 1, the pool cannot hold every thin LV fully written."),
+  thinLvCount: z.number().describe("The pool's thin LVs, snapshots included."),
+  active: z.boolean(),
+});
+export type ThinPoolOutputs = ThinPoolInputs & z.infer<typeof ThinPoolOutputFields>;
 
 /** Refuses to remove a pool that still holds thin LVs: `lvremove` of a pool removes them with it. */
 const REQUIRE_NO_THIN_LVS = sh`thin_lvs=$(lvs --noheadings -o lv_name,pool_lv -- "$vg" | awk -v pool="$lv" '$2 == pool { print $1 }' | paste -sd, -)
@@ -76,6 +71,7 @@ const CHUNK_SIZE = sh`lvs --noheadings --units b --nosuffix -o chunk_size -- "$v
 export const thinPool: ResourceKind<ThinPoolInputs, ThinPoolOutputs> = {
   type: "ThinPool",
   inputs: ThinPoolInputs,
+  outputs: ThinPoolOutputFields,
   replaceOn: ["name", "volumeGroup"],
   stateOnly: ["adopt"],
   tools: ["lvm", "flock"],
@@ -128,6 +124,18 @@ export const thinPool: ResourceKind<ThinPoolInputs, ThinPoolOutputs> = {
     if (!isThinPool(lv)) throw new Error(`${label(olds)} exists but is not a thin pool (lv_attr ${lv.attr.raw}); it was replaced outside Pulumi`);
     // The chunk size is fixed at creation: the one recorded then stands.
     return describe(olds, lv, lvm.lvs, olds.chunkSizeBytes);
+  },
+
+  /** `vg/pool`: the pool's data size, zeroing, guards (its tags) and user tags become its inputs. */
+  async importFrom(host, path, connection) {
+    const [volumeGroup, name] = path.split("/");
+    const found = await inspect(host, { volumeGroup, name } as ThinPoolInputs);
+    if (!found.lv || !isThinPool(found.lv)) return undefined;
+    const limits = poolLimitsOf(found.lv.tags);
+    const inputs = ThinPoolInputs.parse({
+      connection, volumeGroup, name, size: found.lv.sizeBytes, zero: found.lv.attr.zero, tags: userTags(found.lv.tags), ...limits,
+    });
+    return describe(inputs, found.lv, found.lvs, found.chunkSizeBytes ?? 0);
   },
 
   async update(host, olds, news) {

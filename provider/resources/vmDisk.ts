@@ -12,7 +12,7 @@ import { Capabilities, ConnectionSchema, requireTool } from "../ssh";
 import { formatBytes, hostFilePathProblem, isPowerOfTwo, lvInVgProblem, LvName, PositiveSize, roundUpToExtent, Size, Tags, validVgAndLv, VgName } from "../validate";
 import { ACTIVATE, CHECK_FREE, EXIT_IF_GONE, REMOVE_IF_TAGGED, REQUIRE_CLOSED, REQUIRE_NEW_LV, WAIT_FOR_DEVICE } from "../storage/hostChecks";
 import { CREATING_TAG } from "../storage/journal";
-import { chainSnapshotPrefix, formatTag, snapshotLvName, snapshotTag, userTags } from "../storage/naming";
+import { chainSnapshotPrefix, diskFormatOf, formatTag, snapshotLvName, snapshotTag, userTags } from "../storage/naming";
 import { lvOrHeir } from "../storage/chain";
 import { checkThinPool, findThinPool, isThinLv, poolLimitsOf, thinPoolProblem } from "../storage/thin";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
@@ -41,7 +41,7 @@ const Qcow2Settings = z.strictObject({
   if (o.extendedL2 && o.clusterSize !== undefined && o.clusterSize < 16 * KiB) {
     ctx.addIssue({ code: "custom", path: ["clusterSize"], message: "extendedL2 needs a clusterSize of at least 16KiB" });
   }
-});
+}).meta({ title: "Qcow2" });
 
 /** Formats qemu-img can read a source image in (an unset format is probed on the host). */
 const SOURCE_FORMATS = ["raw", "qcow2", "vmdk", "vdi", "vhdx", "vpc", "qed"] as const;
@@ -52,7 +52,7 @@ const DiskSource = z.strictObject({
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   }),
   format: z.enum(SOURCE_FORMATS, { error: `source.format must be one of ${SOURCE_FORMATS.join(", ")}` }).optional(),
-});
+}).meta({ title: "DiskSource" });
 
 export const VmDiskInputs = z.strictObject({
   connection: ConnectionSchema,
@@ -83,24 +83,19 @@ export const VmDiskInputs = z.strictObject({
 });
 export type VmDiskInputs = z.infer<typeof VmDiskInputs>;
 
-export interface VmDiskOutputs extends VmDiskInputs {
-  /** /dev/<vg>/<lv> */
-  path: string;
-  lvName: string;
-  uuid: string;
-  /** The LV: the requested size (raw) or qemu-img's fully-allocated measure (qcow2), rounded up to whole extents. */
-  lvSizeBytes: number;
-  /** What a VM sees: the qcow2 image's virtual size, or the whole LV for raw. */
-  virtualSizeBytes: number;
-  active: boolean;
-  /** Open by a process, e.g. a running VM: growing and deleting are refused meanwhile. */
-  open: boolean;
-  /** qcow2 only, as the image reports them. */
-  clusterSizeBytes?: number;
-  extendedL2?: boolean;
-  /** Thin only: how much of the LV is allocated in its pool, in percent (what it costs; shared snapshot blocks count). */
-  allocatedPercent?: number;
-}
+export const VmDiskOutputFields = z.object({
+  path: z.string().describe("/dev/<vg>/<lv>: what a VM is given."),
+  lvName: z.string(),
+  uuid: z.string(),
+  lvSizeBytes: z.number().describe("The LV: the requested size (raw) or qemu-img's fully-allocated measure (qcow2), rounded up to whole extents."),
+  virtualSizeBytes: z.number().describe("What a VM sees: the qcow2 image's virtual size, or the whole LV for raw."),
+  active: z.boolean(),
+  open: z.boolean().describe("Open by a process, e.g. a running VM: growing and deleting are refused meanwhile."),
+  clusterSizeBytes: z.number().optional().describe("qcow2 only, as the image reports it."),
+  extendedL2: z.boolean().optional().describe("qcow2 only, as the image reports it."),
+  allocatedPercent: z.number().optional().describe("Thin only: how much of the LV is allocated in its pool, in percent (what it costs; shared snapshot blocks count)."),
+});
+export type VmDiskOutputs = VmDiskInputs & z.infer<typeof VmDiskOutputFields>;
 
 /**
  * Refuses to remove a disk that snapshots still depend on: thick and thin snapshots (their origin is this LV),
@@ -122,6 +117,7 @@ const ZERO_WITH_DD = sh`dd if=/dev/zero of="$dev" bs=1M iflag=count_bytes count=
 export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
   type: "VmDisk",
   inputs: VmDiskInputs,
+  outputs: VmDiskOutputFields,
   replaceOn: ["name", "volumeGroup", "format", "qcow2", "source", "thinPool"],
   stateOnly: ["wipeOnDelete", "adopt"],
   // qemu-img only for qcow2 disks and imports: checked per operation (capabilitiesFor), so raw disks do without it.
@@ -194,6 +190,19 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
     // An inactive LV has no device to read the image from: keep what was last seen.
     const seen = image ?? (olds.format === "qcow2" ? lastSeenImage(olds) : undefined);
     return describe(olds, lv, seen);
+  },
+
+  /** `vg/lv`: the format from its tag or name (as inspect tells them), the size a VM sees, its pool if thin. */
+  async importFrom(host, path, connection) {
+    const [volumeGroup, name] = path.split("/");
+    const lv = (await readHostLvm(host)).lvs.find((l) => l.vg === volumeGroup && l.name === name);
+    if (!lv) return undefined;
+    const seed = VmDiskInputs.parse({
+      connection, volumeGroup, name, size: lv.sizeBytes, format: diskFormatOf(lv.name, lv.tags), tags: userTags(lv.tags),
+      ...(isThinLv(lv) ? { thinPool: lv.poolLv } : {}),
+    });
+    const found = await vmDisk.read(host, seed as VmDiskOutputs);
+    return found && { ...found, size: found.virtualSizeBytes };
   },
 
   async update(host, olds, news) {

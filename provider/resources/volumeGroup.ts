@@ -24,23 +24,23 @@ export const VolumeGroupInputs = z.strictObject({
 });
 export type VolumeGroupInputs = z.infer<typeof VolumeGroupInputs>;
 
-export interface PhysicalVolume {
-  /** The device as the inputs name it (or as LVM names it, for a PV added outside Pulumi). */
-  device: string;
-  /** The device as LVM names it on the host. */
-  path: string;
-  sizeBytes: number;
-  freeBytes: number;
-}
+export const PhysicalVolume = z.object({
+  device: z.string().describe("The device as the inputs name it (or as LVM names it, for a PV added outside Pulumi)."),
+  path: z.string().describe("The device as LVM names it on the host."),
+  sizeBytes: z.number(),
+  freeBytes: z.number(),
+}).meta({ title: "PhysicalVolume" });
+export type PhysicalVolume = z.infer<typeof PhysicalVolume>;
 
-export interface VolumeGroupOutputs extends VolumeGroupInputs {
-  uuid: string;
-  sizeBytes: number;
-  freeBytes: number;
-  extentSizeBytes: number;
-  lvCount: number;
-  pvs: PhysicalVolume[];
-}
+export const VolumeGroupOutputFields = z.object({
+  uuid: z.string(),
+  sizeBytes: z.number(),
+  freeBytes: z.number(),
+  extentSizeBytes: z.number(),
+  lvCount: z.number(),
+  pvs: z.array(PhysicalVolume).describe("The VG's physical volumes."),
+});
+export type VolumeGroupOutputs = VolumeGroupInputs & z.infer<typeof VolumeGroupOutputFields>;
 
 /**
  * Refuses, before anything changes, a device that is missing, mounted, held by another device, a PV of
@@ -131,6 +131,7 @@ fi`;
 export const volumeGroup: ResourceKind<VolumeGroupInputs, VolumeGroupOutputs> = {
   type: "VolumeGroup",
   inputs: VolumeGroupInputs,
+  outputs: VolumeGroupOutputFields,
   replaceOn: ["name"],
   // On the same host the replacement needs the devices the old VG holds.
   deleteBeforeReplace: (olds, news) => olds.connection.host === news.connection.host,
@@ -180,6 +181,14 @@ export const volumeGroup: ResourceKind<VolumeGroupInputs, VolumeGroupOutputs> = 
     const devices = state.pvs.filter((p) => p.vg === olds.name).map((p) => known.get(p.device) ?? p.device);
     const ordered = [...olds.devices.filter((d) => devices.includes(d)), ...devices.filter((d) => !olds.devices.includes(d))];
     return describe({ ...olds, devices: ordered }, state, pathsOf(olds, state));
+  },
+
+  /** `vg`: the VG with its PVs as LVM names them. */
+  async importFrom(host, path, connection) {
+    if (!VgName.safeParse(path).success) return undefined;
+    // No devices known yet: read names them as LVM does.
+    const seed = { connection, name: path, devices: [], tags: [], wipeSignatures: false, adopt: false, forceDestroy: false, pvs: [] };
+    return volumeGroup.read(host, seed as unknown as VolumeGroupOutputs);
   },
 
   async update(host, olds, news) {

@@ -1,7 +1,10 @@
 // A small engine for Pulumi dynamic resources: runs a program in this process (monitor.ts), sends each
-// resource to the real dynamic-provider plugin (plugin.ts), keeps state in a file (state.ts), and prints
+// resource to the real dynamic-provider plugin (plugin.ts), or to the provider plugin of its package (plugins.ts),
+// keeps state in a file (state.ts), and prints
 // what it did (plan.ts). It follows the Pulumi engine's step generator for preview, up, refresh, destroy.
 import { InitError, Plugin, Target } from "./plugin";
+import { packageOf, Plugins } from "./plugins";
+import { packageConfig, startSourcePlugin } from "./sourcePlugin";
 import { Program, Registration, runProgram, RunOptions } from "./monitor";
 import { Failure, failureLine, headerLine, Operation, providerLine, shortType, Step, stepLine, summaryLine } from "./plan";
 import { ResourceState, StackState, StateFile } from "./state";
@@ -21,6 +24,8 @@ export interface EngineOptions {
   config?: Record<string, ConfigValue>;
   /** Where the plan and plugin output go (default: console.log). */
   log?: (line: string) => void;
+  /** Provider plugins by package name: their folders, as Pulumi.yaml's `packages` (`pulumi package add`) records them. */
+  packages?: Record<string, string>;
 }
 
 export interface Result {
@@ -50,11 +55,11 @@ class Run {
   steps: Step[] = [];
   failures: Failure[] = [];
   providerBytes: Record<string, number> = {};
-  private started?: Promise<Plugin>;
+  private started?: Promise<Plugins>;
   constructor(private readonly engine: Engine, readonly operation: Operation) {}
 
   private finished = false;
-  plugin(): Promise<Plugin> {
+  plugin(): Promise<Plugins> {
     if (this.finished) return Promise.reject(new Error(`the ${this.operation} has ended`));
     return (this.started ??= this.engine.startPlugin());
   }
@@ -122,6 +127,33 @@ export class Engine {
     return run.finish(st.outputs);
   }
 
+  /**
+   * `pulumi import --file` (each entry TYPE NAME ID): a Read with the ID alone, then a Check of the inputs it returned
+   * against themselves (a failure is the provider's bug, which the engine only warns of: here it fails the import).
+   * The resource joins the state with those inputs, as the code `pulumi import` generates would register it.
+   */
+  async import(resources: { type: string; name: string; id: string }[]): Promise<Result> {
+    const run = this.begin("import");
+    const st = this.state.load();
+    try {
+      for (const { type, name, id } of resources) {
+        const t = { urn: `urn:pulumi:${this.o.stack}::${this.o.project}::${type}::${name}`, type, name };
+        const plugin = await run.plugin();
+        const read = await plugin.read(t, id, {}, {});
+        if (!read.id) throw new StepError([{ ...who(t), reason: `resource '${id}' does not exist` }]);
+        if (!read.inputs) throw new StepError([{ ...who(t), reason: "provider does not support importing resources" }]);
+        const checked = await plugin.check(t, read.inputs, read.inputs);
+        if (checked.failures.length) throw new StepError(checked.failures.map((f) => ({ ...who(t), ...f })));
+        const r: ResourceState = { ...t, id: read.id, inputs: read.inputs, outputs: read.outputs, parent: "", dependencies: [],
+          protect: false, retainOnDelete: false, additionalSecretOutputs: [] };
+        st.resources.push(r);
+        this.state.save(st);
+        run.step(r, { op: "import", changedFields: [] });
+      }
+    } catch (e) { run.fail(e); }
+    return run.finish(st.outputs);
+  }
+
   /** Deletes everything in reverse dependency order, honouring `protect` and `retainOnDelete`. */
   async destroy(): Promise<Result> {
     const run = this.begin("destroy");
@@ -141,7 +173,8 @@ export class Engine {
 
   private async deploy(program: Program, preview: boolean): Promise<Result> {
     const run = this.begin(preview ? "preview" : "update");
-    run.plugin().catch(() => undefined); // start it while the program runs; errors surface at first use
+    // Start the dynamic-provider plugin while the program runs (errors surface at first use); provider plugins start on first use.
+    if (!this.o.packages) run.plugin().then((p) => p.warmUp()).catch(() => undefined);
     const prev = this.state.load();
     const olds = new Map(prev.resources.filter((r) => !r.delete).map((r) => [r.urn, r]));
     const news: ResourceState[] = []; // registered by this run, in registration (hence dependency) order
@@ -157,8 +190,8 @@ export class Engine {
       if (seen.has(reg.urn)) throw new StepError([{ ...who(reg), reason: `Duplicate resource URN '${reg.urn}'` }]);
       seen.add(reg.urn);
       if (!reg.custom) return { id: "", outputs: {} }; // components (and the stack) are not kept in state
-      if (!reg.type.startsWith("pulumi-nodejs:dynamic")) {
-        throw new StepError([{ ...who(reg), reason: "only dynamic provider resources are supported by the engine driver" }]);
+      if (!reg.type.startsWith("pulumi-nodejs:dynamic") && !this.o.packages?.[packageOf(reg.type)]) {
+        throw new StepError([{ ...who(reg), reason: "only dynamic provider resources and the packages given are supported by the engine driver" }]);
       }
       try {
         return await this.registerOne(run, reg, preview, olds.get(reg.urn), {
@@ -302,8 +335,22 @@ export class Engine {
     return { programDir: this.o.programDir, project: this.o.project, stack: this.o.stack, preview, config, secretKeys };
   }
 
-  /** @internal One plugin per operation, as the engine does; configured with the whole stack config. */
-  async startPlugin(): Promise<Plugin> {
+  /** @internal The plugins of one operation, each started on first use, as the engine does. */
+  async startPlugin(): Promise<Plugins> {
+    return new Plugins((pkg) => (pkg === "pulumi-nodejs" ? this.startDynamicPlugin() : this.startProviderPlugin(pkg)));
+  }
+
+  /** A provider plugin gets its namespace's config, in PULUMI_CONFIG and in Configure (which the Node server ignores). */
+  private async startProviderPlugin(pkg: string): Promise<Plugin> {
+    const config = packageConfig(pkg, this.runOptions(false).config);
+    const plugin = await startSourcePlugin(this.o.packages![pkg], this.o.programDir,
+      { PULUMI_PROJECT: this.o.project, PULUMI_CONFIG: JSON.stringify(config) }, this.log);
+    await plugin.configure(config).catch(async (e) => { await plugin.close(); throw e; });
+    return plugin;
+  }
+
+  /** The dynamic-provider plugin, configured with the whole stack config. */
+  private async startDynamicPlugin(): Promise<Plugin> {
     const { config, secretKeys } = this.runOptions(false);
     const plugin = await Plugin.start(this.o.programDir, {
       PULUMI_NODEJS_PROJECT: this.o.project, PULUMI_NODEJS_STACK: this.o.stack,

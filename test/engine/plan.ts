@@ -1,8 +1,8 @@
 // What an operation did, per resource, and how it is printed. Only field names are printed, never values,
 // so secrets cannot leak into the plan.
 
-export type Op = "create" | "update" | "replace" | "delete" | "same" | "read";
-export type Operation = "preview" | "update" | "refresh" | "destroy";
+export type Op = "create" | "update" | "replace" | "delete" | "same" | "read" | "import";
+export type Operation = "preview" | "update" | "refresh" | "destroy" | "import";
 
 export interface Step {
   op: Op;
@@ -29,7 +29,7 @@ export interface Failure { urn?: string; type?: string; name?: string; property?
 export const shortType = (t: string) => (t.startsWith("pulumi-nodejs:dynamic/") ? t.slice("pulumi-nodejs:dynamic/".length) : t);
 
 const SYMBOLS: Record<Op, string> = {
-  create: "+ create", update: "~ update", replace: "+- replace", delete: "- delete", same: "  same", read: "> read",
+  create: "+ create", update: "~ update", replace: "+- replace", delete: "- delete", same: "  same", read: "> read", import: "= import",
 };
 
 export function stepLine(s: Step): string {
@@ -68,12 +68,13 @@ export function summaryLine(operation: Operation, steps: Step[]): string {
   const words = operation === "preview"
     ? ["to create", "to update", "to replace", "to delete"]
     : ["created", "updated", "replaced", "deleted"];
+  if (operation === "import") return `Resources: ${n("import")} imported`;
   return `Resources: ${n("create")} ${words[0]}, ${n("update")} ${words[1]}, ${n("replace")} ${words[2]}, ` +
     `${n("delete")} ${words[3]}, ${n("same")} unchanged`;
 }
 
 export const headerLine = (operation: Operation, project: string, stack: string) =>
-  `${{ preview: "Previewing update", update: "Updating", refresh: "Refreshing", destroy: "Destroying" }[operation]} (${project}/${stack})`;
+  `${{ preview: "Previewing update", update: "Updating", refresh: "Refreshing", destroy: "Destroying", import: "Importing" }[operation]} (${project}/${stack})`;
 
 export const providerLine = (bytes: Record<string, number>) =>
   `Serialized __provider per resource (kept in its inputs and outputs): ` +

@@ -47,17 +47,24 @@ export class Plugin {
    * The plugin never calls the engine address back, so a placeholder is passed.
    */
   static async start(programDir: string, env: Record<string, string>, log: (line: string) => void): Promise<Plugin> {
-    const started = Date.now();
     const m = pulumiModules(programDir);
-    const child = spawn(process.execPath, [path.join(m.pulumiDir, "cmd", "dynamic-provider", "index.js"), "127.0.0.1:0"], {
-      cwd: programDir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"],
-    });
+    return Plugin.launch("dynamic-provider plugin", m, [path.join(m.pulumiDir, "cmd", "dynamic-provider", "index.js"), "127.0.0.1:0"], programDir, env, log);
+  }
+
+  /**
+   * Spawns `node <args>` in `cwd` and connects to the port it prints on its first stdout line, as the engine does
+   * with every plugin; later output goes to `log`. `m` is the @pulumi/pulumi whose gRPC and protobuf modules talk to it.
+   */
+  static async launch(what: string, m: ReturnType<typeof pulumiModules>, args: string[], cwd: string,
+    env: Record<string, string>, log: (line: string) => void): Promise<Plugin> {
+    const started = Date.now();
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     readline.createInterface({ input: child.stderr! }).on("line", (l) => log(`  [plugin] ${l}`));
     const stdout = readline.createInterface({ input: child.stdout! });
     const port = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("dynamic-provider plugin did not print its port within 30 s")), 30_000);
+      const timer = setTimeout(() => reject(new Error(`${what} did not print its port within 60 s`)), 60_000);
       stdout.once("line", (l) => { clearTimeout(timer); resolve(l.trim()); });
-      child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`dynamic-provider plugin exited with ${code}`)); });
+      child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`${what} exited with ${code}`)); });
     }).catch((e) => { child.kill(); throw e; });
     stdout.on("line", (l) => log(`  [plugin] ${l}`));
     const client = new m.provRpc.ResourceProviderClient(`127.0.0.1:${port}`, m.grpc.credentials.createInsecure());
@@ -86,6 +93,12 @@ export class Plugin {
   async configure(config: Record<string, string>): Promise<void> {
     const req = new this.m.prov.ConfigureRequest().setArgs(this.toStruct(config)).setAcceptsecrets(true).setAcceptresources(true);
     await this.call("configure", req);
+  }
+
+  /** GetSchema: the package schema (JSON text) a provider plugin serves. */
+  async getSchema(): Promise<string> {
+    const res = await this.call<provTypes.GetSchemaResponse>("getSchema", new this.m.prov.GetSchemaRequest());
+    return res.getSchema();
   }
 
   async check(t: Target, olds: Props, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {

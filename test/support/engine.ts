@@ -1,10 +1,10 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Engine, Result, Step } from "../engine/driver";
+import { Engine, EngineOptions, Result, Step } from "../engine/driver";
 
 /** An engine with its own state file, logging the plan to a buffer (echoed when PULUMI_LVM_TEST_VERBOSE is set). */
-export function testEngine(project = "e2e"): { engine: Engine; lines: string[]; stateFile: string } {
+export function testEngine(project = "e2e", options: Partial<EngineOptions> = {}): { engine: Engine; lines: string[]; stateFile: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-lvm-e2e-"));
   const lines: string[] = [];
   const stateFile = path.join(dir, "state.json");
@@ -18,6 +18,7 @@ export function testEngine(project = "e2e"): { engine: Engine; lines: string[]; 
       lines.push(line);
       if (process.env.PULUMI_LVM_TEST_VERBOSE) console.log(`      ${line}`);
     },
+    ...options,
   });
   return { engine, lines, stateFile };
 }

@@ -9,7 +9,7 @@ import { findThinPool, isThinLv, poolLimitsOf } from "../../storage/thin";
 import { resolveSize, SizeOrPercent } from "../../validate";
 import { refusal, resourceId } from "../common";
 import { FILE_FACTS, HASH_LIB, REMOVE_EXPORT } from "./host";
-import { DEFAULT_SNAPSHOT_SIZE, DiskExportInputs, DiskExportOutputs, MARKER_SUFFIX } from "./inputs";
+import { DEFAULT_SNAPSHOT_SIZE, DiskExportInputs, DiskExportOutputFields, DiskExportOutputs, MARKER_SUFFIX } from "./inputs";
 import { ExportResult, ExportSource, HASH_CHUNK_BYTES, keyValues, runExport } from "./job";
 import { Marker, markerHead, parseMarker, sameExport } from "./marker";
 
@@ -23,6 +23,7 @@ export { DiskExportInputs, DiskExportOutputs } from "./inputs";
 export const diskExport: ResourceKind<DiskExportInputs, DiskExportOutputs> = {
   type: "DiskExport",
   inputs: DiskExportInputs,
+  outputs: DiskExportOutputFields,
   replaceOn: ["volumeGroup", "disk", "snapshot", "path", "format", "compress", "triggers"],
   stateOnly: ["snapshotSize"],
   tools: ["lvm", "flock", "qemu-img"],

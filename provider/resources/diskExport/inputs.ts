@@ -80,19 +80,13 @@ export const DiskExportInputs = z.strictObject({
 });
 export type DiskExportInputs = z.infer<typeof DiskExportInputs>;
 
-export interface DiskExportOutputs extends DiskExportInputs {
-  /** Bytes the file takes on disk (allocated blocks): less than `apparentSizeBytes` for a sparse raw file. */
-  sizeBytes: number;
-  /** The file's length. */
-  apparentSizeBytes: number;
-  /** What a VM reading the image sees. */
-  virtualSizeBytes: number;
-  /** SHA-256 of the virtual content (the raw bytes a VM reads), hex; "" when a changed file no longer reads as `format`. */
-  sha256: string;
-  /** When the export started (just after its temporary snapshot was taken), UTC. */
-  createdAt: string;
-  /** What was copied: `vg/disk@snapshot` or `vg/disk (temporary snapshot)`. */
-  sourceState: string;
-  /** The file's modification time as `date -r +%s.%N` prints it: a refresh recomputes the facts when it changes. */
-  mtime: string;
-}
+export const DiskExportOutputFields = z.object({
+  sizeBytes: z.number().describe("Bytes the file takes on disk (allocated blocks): less than `apparentSizeBytes` for a sparse raw file."),
+  apparentSizeBytes: z.number().describe("The file's length."),
+  virtualSizeBytes: z.number().describe("What a VM reading the image sees."),
+  sha256: z.string().describe("SHA-256 of the virtual content (the raw bytes a VM reads), hex; \"\" when a changed file no longer reads as `format`."),
+  createdAt: z.string().describe("When the export started (just after its temporary snapshot was taken), UTC."),
+  sourceState: z.string().describe("What was copied: `vg/disk@snapshot` or `vg/disk (temporary snapshot)`."),
+  mtime: z.string().describe("The file's modification time as `date -r +%s.%N` prints it: a refresh recomputes the facts when it changes."),
+});
+export type DiskExportOutputs = DiskExportInputs & z.infer<typeof DiskExportOutputFields>;

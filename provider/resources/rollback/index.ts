@@ -9,7 +9,7 @@ import { RESERVED_SNAPSHOT_PREFIX, snapshotLvName } from "../../storage/naming";
 import { findSnapshot, snapshotsOf } from "../../storage/snapshots";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId } from "../common";
 import { rollbackChain } from "./chain";
-import { label, RollbackInputs, RollbackOutputs } from "./inputs";
+import { label, RollbackInputs, RollbackOutputFields, RollbackOutputs } from "./inputs";
 import { finishReplace } from "./replace";
 import { finishRetake, rollbackThick } from "./thick";
 import { rollbackThin } from "./thin";
@@ -24,6 +24,7 @@ export { RollbackInputs, RollbackOutputs } from "./inputs";
 export const rollback: ResourceKind<RollbackInputs, RollbackOutputs> = {
   type: "Rollback",
   inputs: RollbackInputs,
+  outputs: RollbackOutputFields,
   replaceOn: ["volumeGroup", "disk", "snapshot", "triggers"],
   stateOnly: ["quiesce"],
   // A new trigger rolls back first and only then drops the old record (which changes nothing): a rollback that

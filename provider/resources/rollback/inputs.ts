@@ -24,16 +24,11 @@ export const RollbackInputs = z.strictObject({
 });
 export type RollbackInputs = z.infer<typeof RollbackInputs>;
 
-export interface RollbackOutputs extends RollbackInputs {
-  /**
-   * How the snapshot was restored: chain (a fresh overlay), thick (lvconvert --merge, then re-taken) or thin (the
-   * disk's LV re-made as a thin snapshot of the snapshot).
-   */
-  method: "chain" | "thick" | "thin";
-  /** The snapshot's LV. */
-  snapshotLvName: string;
-  /** When the disk's content was returned to the snapshot's, UTC. */
-  rolledBackAt: string;
-}
+export const RollbackOutputFields = z.object({
+  method: z.enum(["chain", "thick", "thin"]).describe("How the snapshot was restored: chain (a fresh overlay), thick (lvconvert --merge, then re-taken) or thin (the disk's LV re-made as a thin snapshot of the snapshot)."),
+  snapshotLvName: z.string().describe("The snapshot's LV."),
+  rolledBackAt: z.string().describe("When the disk's content was returned to the snapshot's, UTC."),
+});
+export type RollbackOutputs = RollbackInputs & z.infer<typeof RollbackOutputFields>;
 
 export const label = (r: Pick<RollbackInputs, "volumeGroup" | "disk" | "snapshot">) => `${r.volumeGroup}/${r.disk}@${r.snapshot}`;

@@ -6,7 +6,7 @@ import { describePending, pendingOf, retakerOf } from "../../storage/journal";
 import { refusal, resourceId } from "../common";
 import { createChain, deleteChain, readChainSnapshot } from "./chain";
 import { Found, label, removeSnapshotLv } from "./common";
-import { ResolvedMethod, SnapshotInputs, SnapshotOutputs } from "./inputs";
+import { ResolvedMethod, SnapshotInputs, SnapshotOutputFields, SnapshotOutputs } from "./inputs";
 import { createThick, describeThick } from "./thick";
 import { createThin, describeThin } from "./thin";
 
@@ -22,6 +22,7 @@ export { SnapshotInputs, SnapshotOutputs } from "./inputs";
 export const snapshot: ResourceKind<SnapshotInputs, SnapshotOutputs> = {
   type: "Snapshot",
   inputs: SnapshotInputs,
+  outputs: SnapshotOutputFields,
   replaceOn: ["volumeGroup", "disk", "name", "method", "lvName"],
   stateOnly: ["size", "quiesce"],
   resolvedOnHost: { method: "auto", lvName: undefined },
@@ -51,6 +52,15 @@ export const snapshot: ResourceKind<SnapshotInputs, SnapshotOutputs> = {
     // A rollback merged it into the disk and was cut off before taking it again: the next up of the Rollback does.
     const retaker = retakerOf(lvs, olds.volumeGroup, olds.lvName);
     return retaker ? { ...olds, pending: describePending(olds.volumeGroup, pendingOf(retaker)!) } : undefined;
+  },
+
+  /** `vg/disk@name`: found by Proxmox's names (or Snapshot's tag), as Rollback and inspect find snapshots. */
+  async importFrom(host, path, connection) {
+    const [, volumeGroup, disk, name] = /^([^/]+)\/([^/@]+)@(.+)$/.exec(path) ?? [];
+    const found = disk && findSnapshot((await readHostLvm(host)).lvs, volumeGroup, disk, name);
+    if (!found) return undefined;
+    const inputs = SnapshotInputs.parse({ connection, volumeGroup, disk, name, method: found.method, lvName: found.lvName });
+    return snapshot.read(host, { ...inputs, method: found.method, lvName: found.lvName, createdAt: "", sizeBytes: found.lv.sizeBytes });
   },
 
   async update(host, olds) {

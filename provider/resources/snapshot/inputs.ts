@@ -53,22 +53,16 @@ export const SnapshotInputs = z.strictObject({
 export type SnapshotInputs = z.infer<typeof SnapshotInputs>;
 export type ResolvedMethod = "chain" | "thick" | "thin";
 
-export interface SnapshotOutputs extends SnapshotInputs {
-  method: ResolvedMethod;
-  lvName: string;
-  createdAt: string;
-  /** The snapshot LV's size. */
-  sizeBytes: number;
-  /** Thick: how full the COW area is (snap_percent). */
-  usedPercent?: number;
-  /** Thick: false once LVM has invalidated the snapshot (its COW area overflowed): its content is lost. */
-  valid?: boolean;
-  /** Chain: the older snapshot's LV this one is backed by, if any. */
-  parent?: string;
-  /** Chain: the backing file of the disk's current overlay (the newest snapshot's LV). */
-  backingFile?: string;
-  /** Thin: the thin pool holding the snapshot (and its disk). */
-  thinPool?: string;
-  /** An operation an earlier run did not finish, which the next pulumi up completes. */
-  pending?: string;
-}
+export const SnapshotOutputFields = z.object({
+  method: z.enum(["chain", "thick", "thin"]).describe("The method the snapshot was taken with (what `auto` resolved to)."),
+  lvName: z.string().describe("The snapshot's LV."),
+  createdAt: z.string(),
+  sizeBytes: z.number().describe("The snapshot LV's size."),
+  usedPercent: z.number().optional().describe("Thick: how full the COW area is (snap_percent)."),
+  valid: z.boolean().optional().describe("Thick: false once LVM has invalidated the snapshot (its COW area overflowed): its content is lost."),
+  parent: z.string().optional().describe("Chain: the older snapshot's LV this one is backed by, if any."),
+  backingFile: z.string().optional().describe("Chain: the backing file of the disk's current overlay (the newest snapshot's LV)."),
+  thinPool: z.string().optional().describe("Thin: the thin pool holding the snapshot (and its disk)."),
+  pending: z.string().optional().describe("An operation an earlier run did not finish, which the next pulumi up completes."),
+});
+export type SnapshotOutputs = SnapshotInputs & z.infer<typeof SnapshotOutputFields>;
