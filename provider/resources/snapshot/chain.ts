@@ -84,7 +84,7 @@ if lvs -- "$vg/$disk" >/dev/null 2>&1; then
   checked=0
   qemu-img check -q -f qcow2 "/dev/$vg/$disk" >&2 || checked=$?
   if { [ "$checked" -eq 0 ] || [ "$checked" -eq 3 ]; } &&
-      qemu-img info --output=json -U -f qcow2 "/dev/$vg/$disk" 2>/dev/null | grep -qF "\"backing-filename\": \"$snapshot\""; then
+      qemu-img info --output=json -U -f qcow2 "/dev/$vg/$disk" 2>/dev/null | grep -qF "\\"backing-filename\\": \\"$snapshot\\""; then
     outcome=finished
     [ "$checked" -eq 0 ] || qemu-img check -q -r leaks -f qcow2 "/dev/$vg/$disk" >&2
   else
