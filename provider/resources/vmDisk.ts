@@ -171,7 +171,10 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
         vars.dev, String(inputs.size)]);
     }
     if (inputs.source && found.source) {
-      script.run("qemu-img convert", ["qemu-img", "convert", "-n", "-f", found.source.format, "-O", inputs.format,
+      // `-t writeback`: convert's default output cache mode is "unsafe", which never flushes; the create is declared
+      // done (its journal tag removed) only once the imported data is on the disk, not in the page cache, so a power
+      // loss after it cannot leave a finished disk with its content lost.
+      script.run("qemu-img convert", ["qemu-img", "convert", "-n", "-t", "writeback", "-f", found.source.format, "-O", inputs.format,
         inputs.source.path, vars.dev]);
     }
     script.run("finish the create", ["lvchange", "--deltag", CREATING_TAG, "--", label(inputs)]);

@@ -28,11 +28,24 @@ export const replacesTag = (disk: string) => `${TAG_PREFIX}replaces=${disk}`;
 const RETAKE = `${TAG_PREFIX}retake=`;
 export const retakeTag = (snapshotLv: string, bytes: number, name: string) => `${RETAKE}${snapshotLv}:${bytes}:${name}`;
 
+/**
+ * On a qcow2 disk's LV from just before a chain snapshot renames it to the snapshot's LV `snapshotLv`, until the
+ * snapshot is complete (the rename travels with it). The rename, the overlay's lvcreate under the disk's name and its
+ * `qemu-img create` are three steps a power loss can come between, and then no undo runs (the undo steps live in the
+ * script, which the power took with it): the disk's state would sit under the snapshot's name, below an overlay that
+ * may be half-formatted or missing. With this entry, the next snapshot of that disk finishes it (the overlay is a
+ * complete image backed by the snapshot) or undoes it (no overlay, or one that is not a clean image, which nothing can
+ * have written to). (Disk and LV names have no ':'.)
+ */
+const SNAPSHOTTING = `${TAG_PREFIX}snapshotting=`;
+export const snapshottingTag = (disk: string, snapshotLv: string) => `${SNAPSHOTTING}${disk}:${snapshotLv}`;
+
 export type Pending =
   | { op: "absorb"; lv: string; child: string }
   | { op: "delete"; lv: string }
   | { op: "replace"; lv: string; disk: string }
-  | { op: "retake"; lv: string; snapshotLv: string; bytes: number; name: string };
+  | { op: "retake"; lv: string; snapshotLv: string; bytes: number; name: string }
+  | { op: "snapshot"; lv: string; disk: string; snapshotLv: string };
 
 /** What the journal says about an LV, if anything. */
 export function pendingOf(lv: LvRow): Pending | undefined {
@@ -44,15 +57,27 @@ export function pendingOf(lv: LvRow): Pending | undefined {
   if (replaces !== undefined) return { op: "replace", lv: lv.name, disk: replaces };
   const retake = value(RETAKE)?.split(":");
   if (retake?.length === 3) return { op: "retake", lv: lv.name, snapshotLv: retake[0], bytes: Number(retake[1]), name: retake[2] };
+  const snapshotting = value(SNAPSHOTTING)?.split(":");
+  if (snapshotting?.length === 2) return { op: "snapshot", lv: lv.name, disk: snapshotting[0], snapshotLv: snapshotting[1] };
   return undefined;
 }
 
 /**
- * The LV journaled to take the name `name` in `vg`: the older snapshot that absorbed it, or the fresh overlay a
- * rollback made for it.
+ * The LV journaled to take the name `name` in `vg`: the older snapshot that absorbed it, the fresh overlay a
+ * rollback made for it, or the disk's own LV that a cut-off chain snapshot renamed before making its overlay.
  */
 export function heirOf(lvs: readonly LvRow[], vg: string, name: string): LvRow | undefined {
-  return lvs.find((lv) => lv.vg === vg && (lv.tags.includes(absorbsTag(name)) || lv.tags.includes(replacesTag(name))));
+  return lvs.find((lv) => lv.vg === vg && (lv.tags.includes(absorbsTag(name)) || lv.tags.includes(replacesTag(name))
+    || lv.tags.includes(snapshottingTag(name, lv.name))));
+}
+
+/** The LV whose journal says a chain snapshot of `disk` was cut off, if any. */
+export function snapshotterOf(lvs: readonly LvRow[], vg: string, disk: string): (LvRow & { pending: Pending & { op: "snapshot" } }) | undefined {
+  for (const lv of lvs) {
+    const pending = lv.vg === vg ? pendingOf(lv) : undefined;
+    if (pending?.op === "snapshot" && pending.disk === disk) return { ...lv, pending };
+  }
+  return undefined;
 }
 
 /** The disk LV whose journal says a rollback is re-taking the thick snapshot `snapshotLv`, if any. */
@@ -70,6 +95,7 @@ export function describePending(vg: string, p: Pending): string {
     case "absorb": return `an earlier run was merging ${vg}/${p.lv} into ${vg}/${p.child} (deleting the snapshot ${p.lv}) and did not finish; ${next} the deletion`;
     case "delete": return `an earlier run was deleting the snapshot ${vg}/${p.lv} and did not finish; ${next} the deletion`;
     case "replace": return `an earlier run was rolling back ${vg}/${p.disk}: its fresh overlay ${vg}/${p.lv} is made but does not have the disk's name yet; the next pulumi up of the Rollback finishes it`;
+    case "snapshot": return `an earlier run was taking the chain snapshot ${vg}/${p.snapshotLv} of ${vg}/${p.disk} and was cut off between its steps; the disk's state is intact (in ${vg}/${p.lv}), and the next pulumi up of the Snapshot finishes or undoes it`;
     case "retake": return `an earlier run was rolling back ${vg}/${p.lv} to its thick snapshot ${vg}/${p.snapshotLv} and did not re-take the snapshot; the next pulumi up of the Rollback finishes it`;
   }
 }

@@ -6,18 +6,23 @@ import {
 import { closeAll } from "../../provider/ssh";
 import { TestHost } from "../host/testHost";
 import { mustSucceed, stopwatch, testEngine } from "../support/engine";
-import { arm, disarm, FaultKind, installFaultWrappers, removeFaultWrappers } from "../support/faults";
+import { arm, disarm, faultStateGone, FaultKind, installFaultWrappers, PowerCut, removeFaultWrappers, waitForCut } from "../support/faults";
 import { contentSha256, rootConnectionArgs, scrubDisks } from "../support/guest";
 import { useTestHost } from "../support/hooks";
 
 /**
  * A fault at every step of every multi-step operation, in turn: for each operation, the N-th host command that
- * changes something fails (or its SSH session is killed while it runs), for N = 1, 2, ... until the operation
- * completes without reaching the fault. After each fault, the failed run's error must say what happened, and one
+ * changes something fails (or its SSH session is killed while it runs, or the host's power is cut while it runs),
+ * for N = 1, 2, ... until the operation completes without reaching the fault. After each fault, the failed run's error must say what happened, and one
  * normal `pulumi up` must converge: the declared LVs and no others (nothing temporary or orphaned), every disk and
  * snapshot state checksum-identical to what it must be, and every qcow2 image clean.
  */
 const CUT_EVERY_STEP = process.env.PULUMI_LVM_FAULTS === "all";
+/**
+ * For development: PULUMI_LVM_FAULT_KINDS=power (say) runs only those kinds; without `fail`, one attempt with no fault
+ * counts the steps.
+ */
+const ONLY_KINDS = process.env.PULUMI_LVM_FAULT_KINDS?.split(",");
 
 describe("faults at every step (e2e)", function () {
   const VG = "faults";
@@ -87,7 +92,23 @@ describe("faults at every step (e2e)", function () {
     lvs: string[];
     expect: () => Promise<void>;
     kinds: FaultKind[];
+    /**
+     * Where the CI run cuts the power (a boot costs 30 s or more): the first step matching each, frozen at `cut`
+     * (by default POWER_DELAY). PULUMI_LVM_FAULTS=all cuts at every step instead, each frozen after POWER_DELAY.
+     */
+    power?: Array<{ step: RegExp; cut?: PowerCut }>;
+    /**
+     * A create whose last step (removing its `creating` tag) the power let finish has made a disk the engine never
+     * recorded, which the next up refuses as any existing LV ("already exists; set adopt: true"): this stack, with
+     * adopt, is what the user runs then.
+     */
+    adopt?: Stack;
   }
+
+  /** When a step's command is frozen for the power cut, by default: mid-way through most LVM commands here. */
+  const POWER_DELAY: PowerCut = { delay: 0.3 };
+  /** A copy (qemu-img commit, rebase, convert) is cut once it has written this much: in the middle of its data. */
+  const MID_COPY: PowerCut = { written: 512 * 1024 };
 
   /**
    * The first kind's attempts run until one completes without reaching its fault, which gives the operation's number
@@ -98,7 +119,21 @@ describe("faults at every step (e2e)", function () {
    */
   async function everyStep(op: Operation) {
     let steps: number | undefined;
-    for (const kind of op.kinds) {
+    let allCalls: string[] = [];
+    const kinds = op.kinds.filter((k) => !ONLY_KINDS || ONLY_KINDS.includes(k));
+    if (kinds[0] !== op.kinds[0]) {
+      mustSucceed(await engine.up(programOf(op.before)));
+      await op.prepare?.();
+      await arm(h, 1_000_000, "fail");
+      mustSucceed(await engine.up(programOf(op.after(0))));
+      allCalls = await disarm(h);
+      steps = allCalls.length;
+    }
+    for (const kind of kinds) {
+      if (kind === "power") {
+        await powerCuts(op, allCalls.map((c) => c.replace(/^\d+ /, "")));
+        continue;
+      }
       const first = kind === "drop" && !CUT_EVERY_STEP && steps !== undefined ? steps : 1;
       for (let at = first; steps === undefined || at <= steps; at++) {
         mustSucceed(await engine.up(programOf(op.before)));
@@ -109,6 +144,7 @@ describe("faults at every step (e2e)", function () {
         if (calls.length < at) {
           mustSucceed(faulted);
           steps = at - 1;
+          allCalls = calls;
           break;
         }
         const step = calls[at - 1].replace(/^\d+ /, "");
@@ -136,6 +172,48 @@ describe("faults at every step (e2e)", function () {
     }
   }
 
+  /**
+   * Power cuts at the steps `calls` (an attempt's every counted command, in order): the step's command is frozen
+   * mid-way, the guest's power is cut and it boots again; then one normal up must converge as after any other fault.
+   * What that leaves is a real power loss's: qemu is killed, so what the guest kernel had not yet written out (its
+   * page cache: a qemu-img convert's unflushed output, say) is lost, while what it had written reached the data disks'
+   * files (cache=unsafe only skips the host's flushes, and the host stays up); LVM's metadata, written direct and
+   * flushed, holds each LVM step whole or not at all; a qemu-img command cut mid-way leaves an image as consistent as
+   * qcow2's ordered metadata writes make it. /run is empty after the boot: the VG lock folder, export jobs, and the
+   * fault state, so the wrappers pass every command through (checked), and LVs the boot did not activate stay inactive.
+   */
+  async function powerCuts(op: Operation, calls: string[]) {
+    assert.ok(calls.length > 0, `${op.name}: the steps are known before the power is cut`);
+    const cuts = CUT_EVERY_STEP
+      ? calls.map((c, i) => ({ at: i + 1, cut: /^qemu-img (commit|rebase|convert)/.test(c) ? MID_COPY : POWER_DELAY }))
+      : (op.power ?? []).map(({ step, cut }) => {
+        const i = calls.findIndex((c) => step.test(c));
+        assert.ok(i >= 0, `${op.name}: no step matches ${step} in:\n${calls.join("\n")}`);
+        return { at: i + 1, cut: cut ?? POWER_DELAY };
+      });
+    for (const { at, cut: when } of cuts) {
+      mustSucceed(await engine.up(programOf(op.before)));
+      await op.prepare?.();
+      await arm(h, at, "power", when);
+      const running = engine.up(programOf(op.after(at)));
+      const cut = await waitForCut(h, running);
+      assert.ok(cut, `${op.name}: the run ended before step ${at} (${calls[at - 1]}), where the power was to go`);
+      const step = cut.calls[at - 1].replace(/^\d+ /, "");
+      const boot = await h.powerCycle();
+      const faulted = await running;
+      assert.ok(!faulted.ok, `${op.name}: a power cut at step ${at} (${step}) must fail the run`);
+      assert.ok(await faultStateGone(h), "the boot emptied /run, so the wrappers are disarmed");
+      let converged = await engine.up(programOf(op.after(at)));
+      const adopted = !converged.ok && op.adopt !== undefined && at === calls.length && /already exists; set adopt: true/.test(failure(converged));
+      if (adopted) converged = await engine.up(programOf(op.adopt!));
+      assert.ok(converged.ok, `${op.name}: after a power cut at step ${at} (${step}), the next up fails:\n${failure(converged)}`);
+      assert.deepStrictEqual(await lvNames(), [...op.lvs].sort(), `${op.name}: LVs after a power cut at step ${at} (${step})`);
+      await op.expect();
+      report.push(`${op.name}: power cut at step ${at} (${step.slice(0, 80)}), the command ${cut.state} ${"written" in when ? `once it wrote ${when.written} bytes` : `after ${when.delay} s`}, boot ${boot.toFixed(0)} s: ` +
+        `"${failure(faulted).split("\n")[0].slice(0, 100)}" -> ${adopted ? "next up refused (already exists), one with adopt: true converged" : "next up converged"}`);
+    }
+  }
+
   const content: Record<string, string> = {};
 
   before(async () => {
@@ -158,7 +236,8 @@ describe("faults at every step (e2e)", function () {
 
   it("qcow2 disk create: every step failed and cut off in turn, then converged", async () => {
     await timed("qcow2 create", () => everyStep({
-      name: "qcow2 disk create", before: {}, after: () => ({ disks: qcow2 }), lvs: [QCOW2], kinds: ["fail", "drop"],
+      name: "qcow2 disk create", before: {}, after: () => ({ disks: qcow2 }), lvs: [QCOW2], kinds: ["fail", "drop", "power"],
+      adopt: { disks: { qcow2: { ...qcow2.qcow2, adopt: true } } },
       expect: async () => {
         await clean(QCOW2);
         assert.strictEqual(JSON.parse(await h.exec(`qemu-img info --output=json ${dev(QCOW2)}`))["virtual-size"], 32 * 1024 * 1024);
@@ -172,7 +251,7 @@ describe("faults at every step (e2e)", function () {
     content.s1 = await sum(QCOW2);
     await timed("chain snapshot create", () => everyStep({
       name: "chain snapshot create", before: { disks: qcow2 }, after: () => ({ disks: qcow2, snapshots: [["s1", { disk: QCOW2, name: "s1" }]] }),
-      lvs: [QCOW2, snapLv("s1")], kinds: ["fail", "drop"],
+      lvs: [QCOW2, snapLv("s1")], kinds: ["fail", "drop", "power"], power: [{ step: /^qemu-img create/ }],
       expect: async () => {
         assert.deepStrictEqual([await sum(QCOW2), await sum(snapLv("s1"))], [content.s1, content.s1]);
         await clean(QCOW2);
@@ -191,7 +270,7 @@ describe("faults at every step (e2e)", function () {
     content.disk = await sum(QCOW2);
     await timed("delete by rebase", () => everyStep({
       name: "chain snapshot delete (rebase)", before: { disks: qcow2, snapshots: [s1, s2] }, after: () => ({ disks: qcow2, snapshots: [s1] }),
-      lvs: [QCOW2, snapLv("s1")], kinds: ["fail", "drop"],
+      lvs: [QCOW2, snapLv("s1")], kinds: ["fail", "drop", "power"],
       expect: async () => {
         assert.deepStrictEqual([await sum(QCOW2), await sum(snapLv("s1"))], [content.disk, content.s1]);
         await clean(QCOW2);
@@ -199,7 +278,7 @@ describe("faults at every step (e2e)", function () {
     }));
     await timed("delete by commit", () => everyStep({
       name: "chain snapshot delete (commit)", before: { disks: qcow2, snapshots: [s1] }, after: () => ({ disks: qcow2 }),
-      lvs: [QCOW2], kinds: ["fail", "drop"],
+      lvs: [QCOW2], kinds: ["fail", "drop", "power"], power: [{ step: /^qemu-img commit/, cut: MID_COPY }],
       expect: async () => {
         assert.strictEqual(await sum(QCOW2), content.disk);
         await clean(QCOW2);
@@ -215,7 +294,7 @@ describe("faults at every step (e2e)", function () {
       name: "rollback (chain)", before: { disks: qcow2, snapshots: [golden] },
       after: (at) => ({ disks: qcow2, snapshots: [golden], rollbacks: [["restore", { disk: QCOW2, snapshot: "golden", triggers: [at] }]] }),
       prepare: () => write(QCOW2, "0x44", "3M").then(() => undefined),
-      lvs: [QCOW2, snapLv("golden")], kinds: ["fail", "drop"],
+      lvs: [QCOW2, snapLv("golden")], kinds: ["fail", "drop", "power"],
       expect: async () => {
         assert.deepStrictEqual([await sum(QCOW2), await sum(snapLv("golden"))], [content.golden, content.golden]);
         await clean(QCOW2);
@@ -229,7 +308,7 @@ describe("faults at every step (e2e)", function () {
       name: "rollback (thick)", before: { disks: raw, snapshots: [thick] },
       after: (at) => ({ disks: raw, snapshots: [thick], rollbacks: [["restore", { disk: RAW, snapshot: "golden", triggers: [at] }]] }),
       prepare: () => write(RAW, "0x66", "1M").then(() => undefined),
-      lvs: [RAW, `snap_${RAW}_golden`], kinds: ["fail", "drop"],
+      lvs: [RAW, `snap_${RAW}_golden`], kinds: ["fail", "drop", "power"], power: [{ step: /^lvconvert --merge/ }],
       expect: async () => {
         assert.deepStrictEqual([await sum(RAW), await sum(`snap_${RAW}_golden`)], [content.raw, content.raw]);
         assert.match(await h.exec(`lvs --noheadings -o lv_attr ${VG}/snap_${RAW}_golden`), /^\s*s/, "a valid thick snapshot again");
@@ -251,7 +330,7 @@ describe("faults at every step (e2e)", function () {
       name: "rollback (thin)", before,
       after: (at) => ({ ...before, rollbacks: [["restore", { disk: THIN, snapshot: "golden", triggers: [at] }]] }),
       prepare: () => write(THIN, "0x79", "2M").then(() => undefined),
-      lvs: ["pool", THIN, `snap_${THIN}_golden`, `snap_${THIN}_later`], kinds: ["fail", "drop"],
+      lvs: ["pool", THIN, `snap_${THIN}_golden`, `snap_${THIN}_later`], kinds: ["fail", "drop", "power"],
       expect: async () => {
         assert.deepStrictEqual([await sum(THIN), await sum(`snap_${THIN}_golden`), await sum(`snap_${THIN}_later`)],
           [content.thinGolden, content.thinGolden, content.thinLater]);
@@ -264,7 +343,8 @@ describe("faults at every step (e2e)", function () {
     const image = await contentSha256(h, SOURCE, "qcow2");
     const imported = { imported: { name: IMPORTED, size: "32MiB", format: "qcow2" as const, source: { path: SOURCE } } };
     await timed("qcow2 import", () => everyStep({
-      name: "qcow2 disk create from a source", before: {}, after: () => ({ disks: imported }), lvs: [IMPORTED], kinds: ["fail", "drop"],
+      name: "qcow2 disk create from a source", before: {}, after: () => ({ disks: imported }), lvs: [IMPORTED], kinds: ["fail", "drop", "power"],
+      adopt: { disks: { imported: { ...imported.imported, adopt: true } } },
       expect: async () => {
         await clean(IMPORTED);
         // The import keeps the image's content; the disk's 32 MiB past the image's 24 MiB read as zeroes.
@@ -285,7 +365,7 @@ describe("faults at every step (e2e)", function () {
     await h.exec(`lvcreate -qq -y -n data -L 16m ${MOVING_VG} ${remove} && dd if=/dev/urandom of=/dev/${MOVING_VG}/data bs=1M count=16 oflag=direct status=none`);
     const data = (await h.exec(`sha256sum < /dev/${MOVING_VG}/data`)).slice(0, 64);
     await timed("VG device removal", () => everyStep({
-      name: "VG device removal", before: both, after: () => one, lvs: [], kinds: ["fail", "drop"],
+      name: "VG device removal", before: both, after: () => one, lvs: [], kinds: ["fail", "drop", "power"], power: [{ step: /^pvmove/, cut: { delay: 1 } }],
       // Put the LV back on the device to remove, so every attempt has extents to move.
       prepare: () => h.exec(`lvs --noheadings -o devices ${MOVING_VG}/data | grep -q ${remove} || pvmove -i0 -n data ${keep} ${remove} >/dev/null`).then(() => undefined),
       expect: async () => {
@@ -303,7 +383,7 @@ describe("faults at every step (e2e)", function () {
     const want = await sum(RAW);
     await timed("export", () => everyStep({
       name: "export (temporary snapshot)", before: { disks: raw }, after: () => ({ disks: raw, exports: [["out", { disk: RAW, path: EXPORT }]] }),
-      lvs: [RAW], kinds: ["fail"],
+      lvs: [RAW], kinds: ["fail", "power"],
       expect: async () => {
         assert.strictEqual((await h.exec(`sha256sum < ${EXPORT} | cut -c1-64`)).trim(), want);
         assert.strictEqual((await h.exec(`ls /var/tmp | grep pulumi-lvm-partial || true`)).trim(), "");

@@ -29,6 +29,12 @@ export interface TestHost {
   imageBuildSeconds: number;
   /** Runs a command on the guest as root with the system's OpenSSH client (independent of our SSH layer). */
   exec(command: string): Promise<string>;
+  /**
+   * Cuts the guest's power (SIGKILL to qemu: what the guest had not flushed to its disks is lost, what qemu had
+   * written to the disk files stays) and boots it again on the same root overlay and data disks; resolves once a login
+   * works. Returns the seconds the boot took.
+   */
+  powerCycle(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -73,23 +79,16 @@ export async function startTestHost(opts: StartOptions = {}): Promise<TestHost> 
     "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:22`, "-device", "virtio-net-pci,netdev=n0",
     "-pidfile", path.join(runDir, "qemu.pid"),
   ];
-  // A watchdog shell owns qemu and kills it when this process is gone, even after SIGKILL.
-  const watchdog = spawn("sh", ["-c",
-    '"$@" & q=$!; echo $q > "$RUN/qemu.child"; while kill -0 "$PARENT" 2>/dev/null && kill -0 $q 2>/dev/null; do sleep 1; done; kill $q 2>/dev/null; wait $q',
-    "watchdog", ...qemu], {
-    env: { ...process.env, PARENT: String(process.pid), RUN: runDir },
-    stdio: ["ignore", "ignore", fs.openSync(path.join(runDir, "qemu.stderr"), "w")],
-    detached: true,
-  });
-  watchdog.unref();
-
+  // Kept in the run dir, so that powerCycle (also from a process attached to this guest) boots it again the same way.
+  fs.writeFileSync(path.join(runDir, "qemu.argv.json"), JSON.stringify({ argv: qemu, parent: process.pid }));
   const bootStart = Date.now();
   log(`booting guest (TCG) with ${diskCount} x ${diskSize} GiB data disks, ssh on 127.0.0.1:${port}, run dir ${runDir}`);
-  const pid = await waitForFile(path.join(runDir, "qemu.child"), 10_000).then((s) => Number(s.trim()));
+  const pid = await launchQemu(runDir);
   const stop = async () => {
-    try { process.kill(pid, "SIGTERM"); } catch { /* already gone */ }
-    for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
-    try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+    const now = qemuPid(runDir) ?? pid; // a power cycle boots a new qemu
+    try { process.kill(now, "SIGTERM"); } catch { /* already gone */ }
+    for (let i = 0; i < 50 && alive(now); i++) await sleep(100);
+    try { process.kill(now, "SIGKILL"); } catch { /* gone */ }
     fs.rmSync(runDir, { recursive: true, force: true });
   };
   try {
@@ -104,11 +103,38 @@ export async function startTestHost(opts: StartOptions = {}): Promise<TestHost> 
   log(`guest answered SSH after ${bootSeconds.toFixed(1)} s`);
 
   const host = describeHost({ image, runDir, port, pid, disks, bootSeconds, imageBuildSeconds }, stop);
-  // The banner can come before systemd has finished; wait until a login works, and for udev to settle.
-  for (let i = 0; ; i++) {
-    try { await host.exec("udevadm settle; true"); break; } catch (e) { if (i > 30) { await host.stop(); throw e; } await sleep(2000); }
-  }
+  try { await waitForLogin(host); } catch (e) { await host.stop(); throw e; }
   return host;
+}
+
+/**
+ * Starts qemu as recorded in the run dir, under a watchdog shell that kills it when the process that first booted
+ * the guest is gone (even after SIGKILL); returns qemu's pid.
+ */
+async function launchQemu(runDir: string): Promise<number> {
+  const { argv, parent } = JSON.parse(fs.readFileSync(path.join(runDir, "qemu.argv.json"), "utf8")) as { argv: string[]; parent: number };
+  fs.rmSync(path.join(runDir, "qemu.child"), { force: true });
+  const watchdog = spawn("sh", ["-c",
+    '"$@" & q=$!; echo $q > "$RUN/qemu.child"; while kill -0 "$PARENT" 2>/dev/null && kill -0 $q 2>/dev/null; do sleep 1; done; kill $q 2>/dev/null; wait $q',
+    "watchdog", ...argv], {
+    env: { ...process.env, PARENT: String(parent), RUN: runDir },
+    stdio: ["ignore", "ignore", fs.openSync(path.join(runDir, "qemu.stderr"), "a")],
+    detached: true,
+  });
+  watchdog.unref();
+  return waitForFile(path.join(runDir, "qemu.child"), 10_000).then((s) => Number(s.trim()));
+}
+
+function qemuPid(runDir: string): number | undefined {
+  const text = safeRead(path.join(runDir, "qemu.child")).trim();
+  return text ? Number(text) : undefined;
+}
+
+/** The banner can come before systemd has finished; wait until a login works, and for udev to settle. */
+async function waitForLogin(host: TestHost): Promise<void> {
+  for (let i = 0; ; i++) {
+    try { await host.exec("udevadm settle; true"); return; } catch (e) { if (i > 30) throw e; await sleep(2000); }
+  }
 }
 
 /** What identifies a running guest; enough to attach to one kept running by `cli.js start`. */
@@ -136,16 +162,32 @@ export function describeHost(info: HostInfo, stopQemu: () => Promise<void>): Tes
     const { stdout } = await execFileP("ssh", [...sshArgs, "root@127.0.0.1", command], { maxBuffer: 64 << 20 });
     return stdout;
   };
-  return {
+  const host: TestHost = {
     ...info, host: "127.0.0.1", hostKey, hostKeyEcdsa,
     privateKey: fs.readFileSync(keyFile, "utf8"),
     testerPassword: fs.readFileSync(path.join(image, "tester.password"), "utf8").trim(),
     exec,
+    powerCycle: async () => {
+      const old = qemuPid(runDir) ?? info.pid;
+      try { process.kill(old, "SIGKILL"); } catch { /* already gone */ }
+      for (let i = 0; i < 100 && alive(old); i++) await sleep(50);
+      closeMaster(); // its connection died with the guest
+      const start = Date.now();
+      const pid = await launchQemu(runDir);
+      host.pid = pid;
+      await waitForSshBanner(port, 300_000, () => alive(pid));
+      await waitForLogin(host);
+      return (Date.now() - start) / 1000;
+    },
     stop: async () => {
-      try { execFileSync("ssh", [...sshArgs, "-O", "exit", "root@127.0.0.1"], { stdio: "ignore" }); } catch { /* none */ }
+      closeMaster();
       await stopQemu();
     },
   };
+  const closeMaster = () => {
+    try { execFileSync("ssh", [...sshArgs, "-O", "exit", "root@127.0.0.1"], { stdio: "ignore" }); } catch { /* none */ }
+  };
+  return host;
 }
 
 function alive(pid: number): boolean {

@@ -291,6 +291,20 @@ describe("DiskExport create (fake host)", () => {
     await assert.rejects(diskExport.create(new FakeHost([touched]), i), /was written by this export but has changed since/);
   });
 
+  it("taking over a finished export whose worker a power loss stopped before it removed its temporary snapshot sweeps the snapshot", async () => {
+    const i = await inputs({ triggers: ["run-1"] });
+    const head = markerHead(diskExport.id(i), i, "data/vm-100-disk-0 (temporary snapshot)");
+    const marker = `${markerHeadText(head)},"sha256":"abc","virtualSizeBytes":10,"apparentSizeBytes":5,"mtime":"1.5","createdAt":"t0"}`;
+    const leftover = { name: "snap_vm-100-disk-0_pulumi-lvm-export-0a988d36", size: 8 * MiB, attr: "swi-a-s---", origin: DISK.name, tags: ["pulumi-lvm/temporary"] };
+    const host = new FakeHost([
+      { ...lvmSections({ name: "data", free: 0 }, [DISK, leftover]), destination: destination("regular", `size=5\nblocks=8\nblock_size=512\nmtime=1.5\nmarker=${marker}`) },
+      { sweep: `removed the leftover temporary snapshot data/${leftover.name}\n` },
+    ]);
+    assert.strictEqual((await diskExport.create(host, i)).sha256, "abc");
+    assert.strictEqual(host.scripts.length, 2);
+    assert.ok(host.text(1).includes("__step 'lock'") && host.text(1).includes("tmp_prefix='snap_vm-100-disk-0_pulumi-lvm-export-'"), host.text(1));
+  });
+
   it("a failed copy: the error says why and what the worker cleaned up", async () => {
     const { run } = exportOf([
       { ...lvmSections({ name: "data", free: 2000 * MiB }, [DISK]), destination: destination() },

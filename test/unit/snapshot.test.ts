@@ -85,11 +85,51 @@ describe("Snapshot create (fake host)", () => {
       "--addtag", "pve", "--addtag", "pulumi-lvm/format=qcow2", "--", "data"]), text);
     assert.ok(runs(text, ["qemu-img", "create", "-q", "-f", "qcow2", "-b", "snap_vm-401-disk-0_id.qcow2", "-F", "qcow2",
       "-o", "cluster_size=131072,extended_l2=on,preallocation=metadata", "/dev/data/vm-401-disk-0.qcow2", String(32 * MiB)]), text);
-    const order = ["lock", "check the disk is not in use", "check the snapshot's name is free", "check free space", "quiesce.before[0]",
-      "rename the disk's LV to the snapshot's name", "lvcreate the overlay", "qemu-img create the overlay", "quiesce.after"];
+    const journal = "pulumi-lvm/snapshotting=vm-401-disk-0.qcow2:snap_vm-401-disk-0_id.qcow2";
+    assert.ok(runs(text, ["lvchange", "--addtag", journal, "--", "data/vm-401-disk-0.qcow2"]), text);
+    assert.ok(runs(text, ["lvchange", "--deltag", journal, "--", "data/snap_vm-401-disk-0_id.qcow2"]), text);
+    const order = ["lock", "check the disk is not in use", "check the snapshot's name is free", "check free space", "journal the snapshot",
+      "quiesce.before[0]", "rename the disk's LV to the snapshot's name", "lvcreate the overlay", "qemu-img create the overlay",
+      "quiesce.after", "close the journal entry"];
     order.reduce((at, step) => { const next = stepAt(text, step); assert.ok(next > at, `${step} out of order`); return next; }, -1);
     assert.deepStrictEqual([outs.method, outs.lvName, outs.backingFile, outs.parent], ["chain", "snap_vm-401-disk-0_id.qcow2", "snap_vm-401-disk-0_id.qcow2", undefined]);
     assert.strictEqual(EXTENT, 4 * MiB);
+  });
+
+  it("chain: a snapshot a power loss cut off (journal on the disk's LV) is finished when its overlay was made, else undone and taken", async () => {
+    const snap = "snap_vm-401-disk-0_id.qcow2";
+    const journal = `pulumi-lvm/snapshotting=vm-401-disk-0.qcow2:${snap}`;
+    const renamed = { ...disk, name: snap, tags: [...disk.tags, journal] };
+    const chain = JSON.stringify([
+      { ...JSON.parse(qcow2Info(32 * MiB)), "filename": "/dev/data/vm-401-disk-0.qcow2", "backing-filename": snap, "full-backing-filename": `/dev/data/${snap}` },
+      { ...JSON.parse(qcow2Info(32 * MiB)), filename: `/dev/data/${snap}` },
+    ]);
+    const finished = new FakeHost([
+      lvmSections({ name: "data", free: 0 }, [renamed, disk]),
+      { recover: "finished\n" },
+      { [`chain /dev/data/vm-401-disk-0.qcow2`]: chain },
+      lvmSections({ name: "data", free: 0 }, [{ ...renamed, tags: disk.tags }, disk]),
+    ]);
+    const outs = await snapshot.create(finished, await check());
+    assert.deepStrictEqual([outs.method, outs.lvName, outs.backingFile, outs.parent], ["chain", snap, snap, undefined]);
+    assert.ok(finished.text(1).includes(`tag='${journal}'`) && finished.text(1).includes(`snapshot='${snap}'`), finished.text(1));
+    assert.strictEqual(finished.scripts.length, 4, "nothing more once the journal's snapshot is finished");
+
+    const undone = new FakeHost([
+      lvmSections({ name: "data", free: 1024 * MiB }, [renamed]),
+      { recover: "undone\n" },
+      lvmSections({ name: "data", free: 1024 * MiB }, [disk]),
+      { [`chain /dev/data/vm-401-disk-0.qcow2`]: chainJson },
+      { measure: MEASURE_32MIB },
+      { lvs: lvmSections({ name: "data", free: 0 }, [{ ...disk, name: snap }, disk]).lvs },
+    ]);
+    assert.strictEqual((await snapshot.create(undone, await check())).lvName, snap);
+    assert.ok(runs(undone.text(5), ["lvrename", "--", "data", "vm-401-disk-0.qcow2", snap]), "then taken afresh");
+
+    // Cut off before the rename: only the journal entry is closed, then the snapshot is taken.
+    const early = new FakeHost([lvmSections({ name: "data", free: 1024 * MiB }, [{ ...disk, tags: [...disk.tags, journal] }])]);
+    await assert.rejects(snapshot.create(early, await check()), /unexpected script/);
+    assert.ok(runs(early.text(1), ["lvchange", "--deltag", journal, "--", "data/vm-401-disk-0.qcow2"]), early.text(1));
   });
 
   it("refuses a chain snapshot of a raw disk, an open disk, and a name already used, before changing anything", async () => {

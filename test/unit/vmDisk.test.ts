@@ -207,7 +207,7 @@ describe("VmDisk create (fake host)", () => {
     await vmDisk.create(host, await inputs({ source: { path: "/srv/images/debian.qcow2" } }));
     assert.ok(runs(host.text(0), ["qemu-img", "info", "--output=json", "/srv/images/debian.qcow2"]), host.text(0));
     const create = host.text(1);
-    assert.ok(runs(create, ["qemu-img", "convert", "-n", "-f", "qcow2", "-O", "qcow2", "/srv/images/debian.qcow2", "/dev/data/vm-100-disk-0.qcow2"]), create);
+    assert.ok(runs(create, ["qemu-img", "convert", "-n", "-t", "writeback", "-f", "qcow2", "-O", "qcow2", "/srv/images/debian.qcow2", "/dev/data/vm-100-disk-0.qcow2"]), create);
     assert.ok(stepAt(create, "qemu-img create") < stepAt(create, "qemu-img convert"));
   });
 

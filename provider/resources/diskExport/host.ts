@@ -199,6 +199,12 @@ if ! in_background qemu-img convert -p -f "$src_format" -O "$out_format" "$@" "$
 fi
 if overflowed; then fail "$OVERFLOW"; fi
 
+# qemu-img convert's default cache mode for its output is "unsafe": it never flushes, and what it wrote may sit in the
+# host's page cache for half a minute. A power loss then would leave a file that its marker vouches for, with its data
+# lost: so the copy is made durable before the checksum is taken and the marker written, and the marker and the file's
+# name before the job reports success (sync FILE fsyncs it; sync -f, the filesystem they are on, with its folders).
+sync -- "$partial" || fail "could not flush the copy to disk: $partial"
+
 phase checksum
 in_background hash_image "$partial" "$out_format" "$chunk" "$job_dir/checksum_progress" >"$job_dir/sum" 2>"$job_dir/err" ||
   fail "computing the checksum failed: $(last_error)"
@@ -220,6 +226,7 @@ else
   mv -n -- "$partial" "$path"
   if [ -e "$partial" ]; then rm -f -- "$marker"; fail "could not put the export in place at $path"; fi
 fi
+sync -f -- "$path" || fail "could not flush the export's marker and name to disk: $path"
 finished=1
 printf 'sha256=%s\\nvirtual=%s\\nsize=%s\\nblocks=%s\\nblock_size=%s\\nmtime=%s\\ncreated=%s\\n' \\
   "$sha256" "$virtual" "$size" "$blocks" "$block_size" "$mtime" "$created_at" > "$job_dir/result"

@@ -3,14 +3,14 @@ import { batchedReads, Script, sh } from "../../command";
 import { LvRow, parseLvs, parseVgs, reportArgv, VgRow } from "../../lvm/report";
 import { INFO_IF_PRESENT, parseImageInfo } from "../../qemu";
 import { HostSession, ResourceKind } from "../../resource";
-import { diskFormatOf, RESERVED_SNAPSHOT_PREFIX } from "../../storage/naming";
+import { diskFormatOf, RESERVED_SNAPSHOT_PREFIX, TEMPORARY_TAG } from "../../storage/naming";
 import { findSnapshot, snapshotsOf } from "../../storage/snapshots";
 import { findThinPool, isThinLv, poolLimitsOf } from "../../storage/thin";
 import { resolveSize, SizeOrPercent } from "../../validate";
 import { refusal, resourceId } from "../common";
 import { FILE_FACTS, HASH_LIB, REMOVE_EXPORT } from "./host";
-import { DEFAULT_SNAPSHOT_SIZE, DiskExportInputs, DiskExportOutputFields, DiskExportOutputs, MARKER_SUFFIX } from "./inputs";
-import { ExportResult, ExportSource, HASH_CHUNK_BYTES, keyValues, runExport } from "./job";
+import { DEFAULT_SNAPSHOT_SIZE, DiskExportInputs, DiskExportOutputFields, DiskExportOutputs, MARKER_SUFFIX, temporaryLvName } from "./inputs";
+import { ExportResult, ExportSource, HASH_CHUNK_BYTES, keyValues, runExport, sweepLeftovers } from "./job";
 import { Marker, markerHead, parseMarker, sameExport } from "./marker";
 
 export { DiskExportInputs, DiskExportOutputs } from "./inputs";
@@ -37,7 +37,10 @@ export const diskExport: ResourceKind<DiskExportInputs, DiskExportOutputs> = {
       // Only a file whose marker names this very export (a create retried after a lost connection) is taken over.
       const marker = parseMarker(found.destination.marker);
       const unchanged = marker && Number(found.destination.size) === marker.apparentSizeBytes && found.destination.mtime === marker.mtime;
-      if (marker && sameExport(marker, head) && unchanged) return fromMarker(inputs, marker, found.destination);
+      if (marker && sameExport(marker, head) && unchanged) {
+        if (found.leftovers) await sweepLeftovers(host, inputs, found.source, head);
+        return fromMarker(inputs, marker, found.destination);
+      }
       throw refusal(host, `export to ${inputs.path}`, marker && sameExport(marker, head)
         ? `${inputs.path} was written by this export but has changed since (size or modification time); move it away or delete it`
         : `${inputs.path} already exists and was not written by this export; move it away or choose another path`);
@@ -77,6 +80,8 @@ export const diskExport: ResourceKind<DiskExportInputs, DiskExportOutputs> = {
 interface Inspection {
   source: ExportSource;
   destination: Record<string, string>;
+  /** Whether a temporary snapshot of an earlier export of the disk is still there. */
+  leftovers: boolean;
 }
 
 /**
@@ -114,7 +119,8 @@ async function inspect(host: HostSession, inputs: DiskExportInputs): Promise<Ins
   if (!["none", "regular"].includes(destination.file)) {
     throw refusal(host, operation, `${inputs.path} exists and is a ${destination.file === "other" ? "special file" : destination.file}, not a file this export wrote`);
   }
-  return { source: sourceOf(host, operation, inputs, vg, disk, lvs), destination };
+  const leftovers = lvs.some((l) => l.origin === inputs.disk && l.name.startsWith(temporaryLvName(inputs.disk, "")) && l.tags.includes(TEMPORARY_TAG));
+  return { source: sourceOf(host, operation, inputs, vg, disk, lvs), destination, leftovers };
 }
 
 function sourceOf(host: HostSession, operation: string, inputs: DiskExportInputs, vg: VgRow, disk: LvRow, lvs: LvRow[]): ExportSource {

@@ -189,17 +189,31 @@ async function follow(host: HostSession, inputs: DiskExportInputs, source: Expor
     }
 
     // Gone: no result and no live process (killed with SIGKILL, or the host rebooted). Clean up in its place.
-    const recovery = await host.run(new Script(`clean up after ${operation}`)
-      .lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS)
-      .code("tell running exports", EXPORT_ALIVE, vars)
-      .captureCode("sweep", SWEEP, vars)
-      .code("forget the job", REMOVE_JOB, { job_dir: vars.job_dir }));
+    const recovery = await host.run(sweepScript(operation, inputs, vars).code("forget the job", REMOVE_JOB, { job_dir: vars.job_dir }));
     const removed = lines(recovery.sections.sweep);
     const why = startLost ? "the connection was lost while the export was being started, and no export of it runs on the host"
       : "the export's worker on the host ended without a result (killed, or the host restarted)";
     throw new HostCommandError(host.target, operation, "failed", startLost ? "start" : "copy", null,
       `${why}. Cleaned up: ${removed.length ? removed.join("; ") : "nothing was left behind"}.`);
   }
+}
+
+/** A locked script that removes what dead exports of the disk left (SWEEP prints a line per thing removed, as "sweep"). */
+function sweepScript(operation: string, inputs: DiskExportInputs, vars: Record<string, string>): Script {
+  return new Script(`clean up after ${operation}`)
+    .lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS)
+    .code("tell running exports", EXPORT_ALIVE, vars)
+    .captureCode("sweep", SWEEP, vars);
+}
+
+/**
+ * Removes what dead exports of the disk left, when a create takes over a finished export instead of running one (the
+ * sweep in a new export's start script then never runs): a power loss while the worker removed its temporary snapshot
+ * leaves the export whole and the snapshot behind. Returns a line per thing removed.
+ */
+export async function sweepLeftovers(host: HostSession, inputs: DiskExportInputs, source: ExportSource, head: MarkerHead): Promise<string[]> {
+  const vars = jobVars(inputs, source, head, "0".repeat(JOB_ID_LENGTH));
+  return lines((await host.run(sweepScript(`export ${source.state} to ${inputs.path}`, inputs, vars))).sections.sweep);
 }
 
 function describePhase(job: Facts, source: ExportSource): string {

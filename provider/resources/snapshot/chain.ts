@@ -1,4 +1,4 @@
-import { HostCommandError, Script } from "../../command";
+import { HostCommandError, Script, sh } from "../../command";
 import { readHostLvm } from "../../lvm/hostState";
 import { LvRow, parseLvs, reportArgv } from "../../lvm/report";
 import { measureArgv, parseMeasure, readImageChain } from "../../qemu";
@@ -8,7 +8,7 @@ import {
   removeByCommit, removeByRebase, requireDiskClosed,
 } from "../../storage/chain";
 import { activateLvs, CHECK_FREE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
-import { absorbsTag, describePending, heirOf, pendingOf } from "../../storage/journal";
+import { absorbsTag, describePending, heirOf, Pending, pendingOf, snapshottingTag } from "../../storage/journal";
 import { chainSnapshotPrefix } from "../../storage/naming";
 import { formatBytes, roundUpToExtent } from "../../validate";
 import { LOCK_TIMEOUT_SECONDS, refusal } from "../common";
@@ -20,6 +20,8 @@ import { SnapshotInputs, SnapshotOutputs } from "./inputs";
  * Proxmox VE 9's snapshot-as-volume-chain: in one locked host operation, rename the disk's LV to the snapshot's
  * name, create an LV under the disk's name sized by `qemu-img measure`, and format it as a qcow2 overlay backed by
  * the snapshot (relative name). Any failing step undoes the earlier ones on the host, so the disk reads as before.
+ * A power loss runs no undo: the steps are journaled on the disk's LV (snapshottingTag) from before the rename until
+ * the overlay is made, and the next create finishes or undoes them (recoverChainSnapshot).
  * Refused while the disk is open: a running VM would keep writing to the renamed LV.
  */
 export async function createChain(host: HostSession, inputs: SnapshotInputs, found: Found, lvName: string): Promise<SnapshotOutputs> {
@@ -45,6 +47,9 @@ export async function createChain(host: HostSession, inputs: SnapshotInputs, fou
   requireDiskClosed(script, vg, inputs.disk, `stop what uses it before taking a chain snapshot, or use method: "thick"`)
     .code("check the snapshot's name is free", REQUIRE_NEW_LV, { vg, lv: lvName, exists_hint: "" })
     .code("check free space", CHECK_FREE, { ...disk, ...formatFreeVars(lvBytes, formatBytes(lvBytes), `the new overlay of ${inputs.disk}`) });
+  const journal = snapshottingTag(inputs.disk, lvName);
+  script.run("journal the snapshot", ["lvchange", "--addtag", journal, "--", `${vg}/${inputs.disk}`])
+    .undo(["lvchange", "--deltag", journal, "--", `${vg}/${inputs.disk}`]);
   withQuiesce(script, inputs.quiesce, () => {
     script.run("rename the disk's LV to the snapshot's name", ["lvrename", "--", vg, inputs.disk, lvName])
       .undo(["lvrename", "--", vg, lvName, inputs.disk]);
@@ -53,12 +58,73 @@ export async function createChain(host: HostSession, inputs: SnapshotInputs, fou
       tags: found.disk.tags,
     });
   });
-  script.capture("lvs", reportArgv("lv", `vg_name=${vg}`));
+  script.run("close the journal entry", ["lvchange", "--deltag", journal, "--", `${vg}/${lvName}`])
+    .capture("lvs", reportArgv("lv", `vg_name=${vg}`));
   const lv = parseLvs((await host.run(script)).sections.lvs).find((l) => l.name === lvName);
   if (!lv) throw new Error(`snapshot LV ${vg}/${lvName} is missing after the snapshot`);
   return {
     ...inputs, method: "chain", lvName, createdAt: new Date().toISOString(), sizeBytes: lv.sizeBytes,
     ...(chain.links[1] ? { parent: chain.links[1].lvName } : {}), backingFile: lvName,
+  };
+}
+
+/**
+ * Finishes a cut-off chain snapshot when its overlay was made: a qcow2 image backed by the snapshot that `qemu-img
+ * check` finds clean or only leaking clusters (qemu-img create was cut after its last write; the leaks are repaired).
+ * A VM may have been started on it since the boot, so it is kept. Otherwise it undoes it: the overlay, missing or
+ * not a sound image (cut off mid-way through qemu-img create), holds nothing of anyone's, as nothing can have opened
+ * it, and is removed (never while open), and the disk's LV gets its name back. Prints "finished" or "undone".
+ */
+const RECOVER_SNAPSHOT = sh`outcome=undone
+if lvs -- "$vg/$disk" >/dev/null 2>&1; then
+  for lv in "$snapshot" "$disk"; do
+    [ -b "/dev/$vg/$lv" ] || lvchange --activate y -- "$vg/$lv" >&2
+  done
+  if command -v udevadm >/dev/null 2>&1; then udevadm settle; fi
+  checked=0
+  qemu-img check -q -f qcow2 "/dev/$vg/$disk" >&2 || checked=$?
+  if { [ "$checked" -eq 0 ] || [ "$checked" -eq 3 ]; } &&
+      qemu-img info --output=json -U -f qcow2 "/dev/$vg/$disk" 2>/dev/null | grep -qF "\\"backing-filename\\": \\"$snapshot\\""; then
+    outcome=finished
+    [ "$checked" -eq 0 ] || qemu-img check -q -r leaks -f qcow2 "/dev/$vg/$disk" >&2
+  else
+    case "$(lvs --noheadings -o lv_attr -- "$vg/$disk" | tr -d ' ')" in
+      ?????o*) __fail "$vg/$disk, the unfinished overlay of a cut-off snapshot, is open; stop what uses it and run again" ;;
+    esac
+    lvremove --yes -- "$vg/$disk" >&2
+  fi
+fi
+if [ "$outcome" = finished ]; then
+  lvchange --deltag "$tag" -- "$vg/$snapshot" >&2
+else
+  lvrename -- "$vg" "$snapshot" "$disk" >&2
+  lvchange --deltag "$tag" -- "$vg/$disk" >&2
+fi
+echo "$outcome"`;
+
+/**
+ * Finishes or undoes a chain snapshot of `inputs.disk` that was cut off between its steps (a power loss; the journal
+ * entry is on `lv`), under the VG's lock. Returns the snapshot's outputs when it finished the very snapshot `inputs`
+ * asks for; otherwise the caller goes on to take it.
+ */
+export async function recoverChainSnapshot(host: HostSession, inputs: SnapshotInputs, lvName: string,
+  lv: LvRow, pending: Pending & { op: "snapshot" }): Promise<SnapshotOutputs | undefined> {
+  const vg = inputs.volumeGroup;
+  const tag = snapshottingTag(pending.disk, pending.snapshotLv);
+  const script = new Script(`finish the cut-off snapshot ${vg}/${pending.snapshotLv} of ${vg}/${pending.disk}`).lock(vg, LOCK_TIMEOUT_SECONDS);
+  if (lv.name === pending.disk) {
+    // Cut off before the rename: nothing was changed but the journal entry.
+    await host.run(script.run("close the journal entry", ["lvchange", "--deltag", tag, "--", `${vg}/${lv.name}`]));
+    return undefined;
+  }
+  const { sections } = await host.run(script.captureCode("recover", RECOVER_SNAPSHOT, { vg, disk: pending.disk, snapshot: pending.snapshotLv, tag }));
+  if (sections.recover.trim() !== "finished" || pending.snapshotLv !== lvName) return undefined;
+  const [chain, lvm] = [await readChain(host, vg, inputs.disk), await readHostLvm(host)];
+  const snap = lvm.lvs.find((l) => l.vg === vg && l.name === lvName);
+  if (!chain || chain.links[1]?.lvName !== lvName || !snap) throw new Error(`${vg}/${lvName} is not in the chain of ${vg}/${inputs.disk} after finishing it`);
+  return {
+    ...inputs, method: "chain", lvName, createdAt: new Date().toISOString(), sizeBytes: snap.sizeBytes,
+    ...(chain.links[2] ? { parent: chain.links[2].lvName } : {}), backingFile: lvName,
   };
 }
 

@@ -1,10 +1,10 @@
-import { readHostLvm } from "../../lvm/hostState";
+import { HostLvm, readHostLvm } from "../../lvm/hostState";
 import { HostSession, ResourceKind } from "../../resource";
 import { requireTool } from "../../ssh";
 import { diskFormatOf, findSnapshot, isThinLv, snapshotLvName } from "../../storage";
-import { describePending, pendingOf, retakerOf } from "../../storage/journal";
+import { describePending, pendingOf, retakerOf, snapshotterOf } from "../../storage/journal";
 import { refusal, resourceId } from "../common";
-import { createChain, deleteChain, readChainSnapshot } from "./chain";
+import { createChain, deleteChain, readChainSnapshot, recoverChainSnapshot } from "./chain";
 import { Found, label, removeSnapshotLv } from "./common";
 import { ResolvedMethod, SnapshotInputs, SnapshotOutputFields, SnapshotOutputs } from "./inputs";
 import { createThick, describeThick } from "./thick";
@@ -32,7 +32,16 @@ export const snapshot: ResourceKind<SnapshotInputs, SnapshotOutputs> = {
 
   async create(host, inputs) {
     const operation = `snapshot ${label(inputs)}`;
-    const found = await inspect(host, inputs);
+    let lvm = await readHostLvm(host);
+    const cutOff = snapshotterOf(lvm.lvs, inputs.volumeGroup, inputs.disk);
+    if (cutOff) {
+      // A chain snapshot of this disk was cut off by a power loss (storage/journal.ts): finish or undo it first.
+      requireTool(await host.capabilities(), "qemu-img");
+      const finished = await recoverChainSnapshot(host, inputs, snapshotLvName(inputs.disk, inputs.name, "chain"), cutOff, cutOff.pending);
+      if (finished) return finished;
+      lvm = await readHostLvm(host);
+    }
+    const found = inspect(host, inputs, lvm);
     const method = resolveMethod(host, inputs, found);
     if (method === "chain") requireTool(await host.capabilities(), "qemu-img");
     const lvName = inputs.lvName ?? snapshotLvName(inputs.disk, inputs.name, method);
@@ -73,9 +82,8 @@ export const snapshot: ResourceKind<SnapshotInputs, SnapshotOutputs> = {
   },
 };
 
-/** One read: the VG and every LV (the disk, and the names its snapshots take). */
-async function inspect(host: HostSession, inputs: SnapshotInputs): Promise<Found> {
-  const lvm = await readHostLvm(host);
+/** From one read: the VG and every LV (the disk, and the names its snapshots take). */
+function inspect(host: HostSession, inputs: SnapshotInputs, lvm: HostLvm): Found {
   const operation = `snapshot ${label(inputs)}`;
   const vg = lvm.vgs.find((v) => v.name === inputs.volumeGroup);
   if (!vg) throw refusal(host, operation, `volume group ${inputs.volumeGroup} does not exist on this host`);
