@@ -33,6 +33,10 @@ export interface Result {
   providerBytes: Record<string, number>;
   /** How long the plugin took to start and print its port, when this operation needed it. */
   pluginStartMs?: number;
+  /** The most Create, Read, Update and Delete calls that were in progress at once. */
+  maxInFlight: number;
+  /** The plugin process's peak resident memory, in bytes, when it ran and it could be read. */
+  pluginPeakRss?: number;
 }
 
 /** An error that names the resource(s) it concerns; anything else thrown is reported by message. */
@@ -81,11 +85,13 @@ class Run {
   async finish(outputs: Props): Promise<Result> {
     this.finished = true;
     const plugin = this.started && (await this.started.catch(() => undefined));
+    const pluginPeakRss = plugin?.peakRss();
     await plugin?.close();
     for (const f of this.failures) this.engine.log(failureLine(f));
     if (Object.keys(this.providerBytes).length) this.engine.log(providerLine(this.providerBytes));
     this.engine.log(summaryLine(this.operation, this.steps) + (this.failures.length ? `  — the ${this.operation} FAILED` : ""));
-    return { ok: this.failures.length === 0, steps: this.steps, outputs, failures: this.failures, providerBytes: this.providerBytes, pluginStartMs: plugin?.startMs };
+    return { ok: this.failures.length === 0, steps: this.steps, outputs, failures: this.failures, providerBytes: this.providerBytes,
+      pluginStartMs: plugin?.startMs, maxInFlight: plugin?.maxInFlight ?? 0, pluginPeakRss };
   }
 }
 
