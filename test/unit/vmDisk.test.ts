@@ -138,7 +138,8 @@ describe("VmDisk create (fake host)", () => {
     assert.ok(runs(create, ["qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=131072,extended_l2=on,preallocation=metadata",
       "/dev/data/vm-100-disk-0.qcow2", String(32 * MiB)]), create);
     assert.ok(create.includes("need='37748736'") && create.includes("need_text='36 MiB'"), "free space is checked for the whole LV");
-    const order = ["lock", "check the name is free", "check free space", "lvcreate", "wait for the device", "qemu-img create"];
+    assert.ok(!create.includes("check the name is free") && !create.includes("check free space"), "lvcreate checks the name and the room itself");
+    const order = ["lock", "lvcreate", "wait for the device", "qemu-img create"];
     const at = order.map((s) => stepAt(create, s));
     assert.deepStrictEqual([...at].sort((a, b) => a - b), at, `steps run in the order ${order.join(", ")}`);
 
@@ -235,7 +236,7 @@ describe("VmDisk create (fake host)", () => {
       { lvs: lvmSections({ name: "data", free: 0 }, [{ ...cut, tags: ["pulumi-lvm/format=qcow2"] }]).lvs, image: qcow2Info(32 * MiB) }]);
     await vmDisk.create(host, await inputs());
     const create = host.text(1);
-    assert.ok(stepAt(create, "remove what a create cut off left") < stepAt(create, "check the name is free"), create);
+    assert.ok(stepAt(create, "remove what a create cut off left") < stepAt(create, "lvcreate"), create);
     assert.ok(create.includes("tag='pulumi-lvm/creating'"), create);
   });
 
@@ -312,9 +313,7 @@ describe("VmDisk update and delete (fake host)", () => {
     await vmDisk.delete(host, await created());
     const text = host.text(0);
     assert.ok(text.includes("chain_prefix='snap_vm-100-disk-0_'"), text);
-    for (const check of ["check the disk exists", "check the disk is not in use", "check no snapshot depends on it"]) {
-      assert.ok(stepAt(text, check) >= 0 && stepAt(text, check) < stepAt(text, "remove the logical volume"), check);
-    }
+    assert.ok(stepAt(text, "check the disk can be removed") < stepAt(text, "remove the logical volume"));
     assert.ok(!text.includes("zero the disk"), "no zeroing unless wipeOnDelete");
   });
 
