@@ -19,8 +19,11 @@ import { PHASES, program, Workload, workload } from "./workload";
  * `deletedWith` its disk ("deletedWith": the destroy removes each chain with its disk, merging nothing). Prints the
  * medians of REPS repetitions and writes them as JSON. Timing never fails it; only a failed operation does.
  * `PULUMI_LVM_TEST_HOST=<info.json>` attaches to a running guest; `N` (default 20), `REPS` (default 3),
- * `BENCH_OUT` (default <tmp>/pulumi-lvm-bench) where the JSON goes.
+ * `BENCH_OUT` (default <tmp>/pulumi-lvm-bench) where the JSON goes, `WAYS` (default all four) which ways to run.
  */
+const WAYS = ["floor", "baseline", "ours", "deletedWith"] as const;
+type Way = typeof WAYS[number];
+
 async function main(): Promise<void> {
   const n = Number(process.env.N ?? 20);
   const reps = Number(process.env.REPS ?? 3);
@@ -28,20 +31,18 @@ async function main(): Promise<void> {
   const h: TestHost = info ? attachTestHost(JSON.parse(fs.readFileSync(info, "utf8"))) : await startTestHost();
   const w = workload("benchvg", h.disks[h.disks.length - 1], n);
   const clean = () => scrubDisks(h, [w.device], [w.vg]);
-  const runs: Record<"floor" | "baseline" | "ours" | "deletedWith", PhaseRow[][]> = { floor: [], baseline: [], ours: [], deletedWith: [] };
+  const runs: Record<Way, PhaseRow[][]> = { floor: [], baseline: [], ours: [], deletedWith: [] };
+  const ways = (process.env.WAYS ?? WAYS.join(",")).split(",") as Way[];
   const extra = { stateBytesPerResource: [] as number[], providerBytes: {} as Record<string, number>, pluginPeakRssMB: [] as number[], pluginStartMs: [] as number[] };
   try {
     await countScripts(h);
+    const run = { floor: () => floor(h, w), baseline: () => baseline(h, w), ours: () => ours(h, w, extra, false), deletedWith: () => ours(h, w, extra, true) };
     for (let rep = 1; rep <= reps; rep++) {
-      await clean();
-      runs.floor.push(await floor(h, w));
-      await clean();
-      runs.baseline.push(await baseline(h, w));
-      await clean();
-      runs.ours.push(await ours(h, w, extra, false));
-      await clean();
-      runs.deletedWith.push(await ours(h, w, extra, true));
-      console.log(`repetition ${rep}/${reps}: ${Object.entries(runs).map(([way, r]) => `${way} ${total(r[rep - 1]).seconds.toFixed(1)} s`).join(", ")}`);
+      for (const way of ways) {
+        await clean();
+        runs[way].push(await run[way]());
+      }
+      console.log(`repetition ${rep}/${reps}: ${ways.map((way) => `${way} ${total(runs[way][rep - 1]).seconds.toFixed(1)} s`).join(", ")}`);
     }
   } finally {
     await clean().catch(() => undefined);
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     await closeAll();
     if (!info) await h.stop();
   }
-  const ways = { floor: medians(runs.floor), baseline: medians(runs.baseline), ours: medians(runs.ours), deletedWith: medians(runs.deletedWith) };
+  const med = Object.fromEntries(ways.map((way) => [way, medians(runs[way])]));
   const summary = {
     stateBytesPerResource: Math.max(...extra.stateBytesPerResource),
     providerBytesPerResource: extra.providerBytes,
@@ -57,14 +58,14 @@ async function main(): Promise<void> {
     pluginStartMs: Math.round(Math.max(...extra.pluginStartMs)),
   };
   console.log(`\nworkload: a VG, ${n} qcow2 disks of ${w.diskMiB} MiB, a chain snapshot of each; median of ${reps} (hs = SSH handshakes, exec = scripts started)`);
-  for (const line of table(ways)) console.log(line);
+  for (const line of table(med)) console.log(line);
   console.log(`ours: state ${summary.stateBytesPerResource} bytes per resource; serialized provider per resource ` +
     `${Object.entries(summary.providerBytesPerResource).map(([t, b]) => `${t} ${b}`).join(", ")} bytes; ` +
     `plugin peak RSS ${summary.pluginPeakRssMB.toFixed(0)} MB; plugin start ${summary.pluginStartMs} ms`);
   const dir = process.env.BENCH_OUT ?? path.join(os.tmpdir(), "pulumi-lvm-bench");
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `workload-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  fs.writeFileSync(file, JSON.stringify({ n, reps, diskMiB: w.diskMiB, medians: ways, runs, ...summary }, null, 2) + "\n");
+  fs.writeFileSync(file, JSON.stringify({ n, reps, diskMiB: w.diskMiB, medians: med, runs, ...summary }, null, 2) + "\n");
   console.log(`written to ${file}`);
 }
 

@@ -33,7 +33,7 @@ export function total(rows: PhaseRow[]): Omit<PhaseRow, "phase"> {
     { seconds: 0, handshakes: 0, execs: 0 });
 }
 
-const ratio = (a: number, b: number) => (b > 0.0005 ? `${(a / b).toFixed(2)}x` : "—");
+const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0.0005 ? `${(a / b).toFixed(2)}x` : "—");
 
 /** The table the benchmark prints: one row per phase, then the total, for every way; ratios from the same run. */
 export function table(ways: Record<string, PhaseRow[]>): string[] {
@@ -45,8 +45,8 @@ export function table(ways: Record<string, PhaseRow[]>): string[] {
   return [head, ...rows.map(({ label, get }) => [
     label.padEnd(10),
     ...names.map((n) => get(n).seconds.toFixed(2).padStart(12)),
-    ratio(get("ours").seconds, get("floor").seconds).padStart(11),
-    ratio(get("baseline").seconds, get("ours").seconds).padStart(10),
+    ratio(ways.ours && get("ours").seconds, ways.floor && get("floor").seconds).padStart(11),
+    ratio(ways.baseline && get("baseline").seconds, ways.ours && get("ours").seconds).padStart(10),
     ...names.map((n) => `${get(n).handshakes}/${get(n).execs}`.padStart(18)),
   ].join(" "))];
 }
