@@ -55,6 +55,13 @@ export interface VmDiskArgs {
    * only: a thin disk's blocks go back to its pool, which zeroes them before reuse (a ThinPool's `zero`, on by default).
    */
   wipeOnDelete?: pulumi.Input<boolean>;
+  /**
+   * On delete, remove the disk's snapshots (chain, thick, thin) with it, without merging any chain, instead of refusing
+   * while they exist. For a stack that destroys a disk with its snapshots: give each Snapshot `{ deletedWith: disk }`,
+   * so Pulumi skips the snapshots' own deletes (a chain snapshot's delete merges it into the disk) and the disk's
+   * delete removes them. Recorded only: changing it touches nothing on the host. Not with `wipeOnDelete`.
+   */
+  deleteSnapshots?: pulumi.Input<boolean>;
   tags?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * Take over an LV of this name that already exists, if its format and size match (and the qcow2 options given).

@@ -41,8 +41,16 @@ export class Host implements CommandRunner {
   }
 }
 
+/**
+ * The Host for a connection: the same object for equal connections, so what is keyed by Host (reads batched per
+ * host, command/batch.ts) is shared by every resource of that host in this process.
+ */
 export function hostFor(connection: Connection): Host {
-  return new Host(connection);
+  const key = JSON.stringify(connection);
+  const { hosts } = pool();
+  let host = hosts.get(key);
+  if (!host) hosts.set(key, (host = new Host(connection)));
+  return host;
 }
 
 /**
@@ -165,6 +173,7 @@ class PooledConnection {
  */
 interface Pool {
   connections: Map<string, PooledConnection>;
+  hosts: Map<string, Host>;
   handshakes: Map<string, Semaphore>;
   stats: { connectionsOpened: number; maxChannelsInUse: number; maxHandshakesInFlight: number };
 }
@@ -173,7 +182,7 @@ const POOL = Symbol.for("pulumi-lvm.ssh-pool");
 
 function pool(): Pool {
   const global = globalThis as unknown as Record<symbol, Pool | undefined>;
-  return global[POOL] ??= { connections: new Map(), handshakes: new Map(), stats: { connectionsOpened: 0, maxChannelsInUse: 0, maxHandshakesInFlight: 0 } };
+  return global[POOL] ??= { connections: new Map(), hosts: new Map(), handshakes: new Map(), stats: { connectionsOpened: 0, maxChannelsInUse: 0, maxHandshakesInFlight: 0 } };
 }
 
 /** Connections are shared per target and host key policy; other credential differences are ignored. */

@@ -2,7 +2,8 @@ import { Script, sh } from "../command";
 import { LvRow } from "../lvm/report";
 import { ChainImage, ChainRead, Qcow2Options, qcow2OptionString, readImageChain } from "../qemu";
 import { HostSession } from "../resource";
-import { REQUIRE_CLOSED, WAIT_FOR_DEVICE } from "./hostChecks";
+import { makeLv, REQUIRE_CLOSED, WAIT_FOR_DEVICE } from "./hostChecks";
+import { formatBytes } from "../validate";
 import { absorbsTag, DELETING_TAG, heirOf } from "./journal";
 import { chainSnapshotPrefix } from "./naming";
 
@@ -91,9 +92,10 @@ export interface NewOverlay {
 /** Adds the steps that create an overlay LV and format it; the LV is removed again if a later step fails. */
 export function addOverlay(script: Script, o: NewOverlay): Script {
   const dev = `/dev/${o.vg}/${o.lvName}`;
-  return script
-    .run("lvcreate the overlay", ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${o.lvBytes}b`, "-n", o.lvName,
-      ...o.tags.flatMap((t) => ["--addtag", t]), "--", o.vg])
+  // lvcreate itself refuses a taken name and too little room, worded as the checks would (makeLv).
+  return makeLv(script, "lvcreate the overlay", ["lvcreate", "--yes", "-Wy", "-Zy", "-L", `${o.lvBytes}b`, "-n", o.lvName,
+    ...o.tags.flatMap((t) => ["--addtag", t]), "--", o.vg],
+  { vg: o.vg, lv: o.lvName, need: String(o.lvBytes), need_text: formatBytes(o.lvBytes), what: `the new overlay of ${o.lvName}` })
     .undo(["lvremove", "--yes", "--", `${o.vg}/${o.lvName}`])
     .code("wait for the overlay's device", WAIT_FOR_DEVICE, { dev })
     .run("qemu-img create the overlay", ["qemu-img", "create", "-q", "-f", "qcow2", "-b", o.backing, "-F", "qcow2",

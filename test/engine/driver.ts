@@ -38,12 +38,24 @@ export interface Result {
   providerBytes: Record<string, number>;
   /** How long the plugin took to start and print its port, when this operation needed it. */
   pluginStartMs?: number;
+  /** The most Create, Read, Update and Delete calls that were in progress at once. */
+  maxInFlight: number;
+  /** The plugin process's peak resident memory, in bytes, when it ran and it could be read. */
+  pluginPeakRss?: number;
 }
 
 /** An error that names the resource(s) it concerns; anything else thrown is reported by message. */
 class StepError extends Error {
   constructor(readonly failures: Failure[]) { super(failures.map((f) => `${f.name}: ${f.property ? f.property + ": " : ""}${f.reason}`).join("; ")); }
 }
+
+/** Whether `r` depends on `urn` in a way that orders deletes: a dependency, its parent, or its deletedWith target. */
+const refersTo = (r: ResourceState, urn: string) => r.dependencies.includes(urn) || r.parent === urn || r.deletedWith === urn;
+/** A delete not started because another failed first. */
+const SKIPPED = new Error("skipped after an earlier failure");
+/** Waits for every promise and returns the reasons of those that failed. */
+const failuresOf = async (all: Promise<unknown>[]) =>
+  (await Promise.allSettled(all)).flatMap((x) => (x.status === "rejected" ? [x.reason as unknown] : []));
 
 const targetOf = (r: { urn: string; type: string; name: string }): Target => ({ urn: r.urn, type: r.type, name: r.name });
 const who = (r: { urn: string; type: string; name: string }) => ({ urn: r.urn, type: shortType(r.type), name: r.name });
@@ -78,11 +90,13 @@ class Run {
   async finish(outputs: Props): Promise<Result> {
     this.finished = true;
     const plugin = this.started && (await this.started.catch(() => undefined));
+    const pluginPeakRss = plugin?.peakRss();
     await plugin?.close();
     for (const f of this.failures) this.engine.log(failureLine(f));
     if (Object.keys(this.providerBytes).length) this.engine.log(providerLine(this.providerBytes));
     this.engine.log(summaryLine(this.operation, this.steps) + (this.failures.length ? `  — the ${this.operation} FAILED` : ""));
-    return { ok: this.failures.length === 0, steps: this.steps, outputs, failures: this.failures, providerBytes: this.providerBytes, pluginStartMs: plugin?.startMs };
+    return { ok: this.failures.length === 0, steps: this.steps, outputs, failures: this.failures, providerBytes: this.providerBytes,
+      pluginStartMs: plugin?.startMs, maxInFlight: plugin?.maxInFlight ?? 0, pluginPeakRss };
   }
 }
 
@@ -103,27 +117,26 @@ export class Engine {
   /** The state as stored (secrets decrypted but still wrapped), for tests and demos. */
   readState(): StackState { return this.state.load(); }
 
-  /** Reads every resource in the state; drops the ones that are gone and records drifted outputs. */
+  /** Reads every resource in the state, all at once; drops the ones that are gone and records drifted outputs. */
   async refresh(): Promise<Result> {
     const run = this.begin("refresh");
     const st = this.state.load();
-    try {
-      for (const r of [...st.resources]) {
-        const read = await (await run.plugin()).read(targetOf(r), r.id, revealProps(r.outputs), revealProps(r.inputs));
-        if (!read.id) {
-          st.resources.splice(st.resources.indexOf(r), 1);
-          run.step(r, { op: "read", changedFields: [], gone: true });
-        } else {
-          const drifted = changedKeys(r.outputs, read.outputs);
-          const driftedInputs = drifted.filter((k) => k in r.inputs);
-          r.id = read.id;
-          r.outputs = markSecrets(markSecrets(read.outputs, r.inputs, r.additionalSecretOutputs), r.outputs);
-          if (read.inputs) r.inputs = markSecrets(read.inputs, r.inputs);
-          run.step(r, { op: "read", changedFields: drifted, driftedInputs });
-        }
-        this.state.save(st);
+    const reads = [...st.resources].map(async (r) => {
+      const read = await (await run.plugin()).read(targetOf(r), r.id, revealProps(r.outputs), revealProps(r.inputs));
+      if (!read.id) {
+        st.resources.splice(st.resources.indexOf(r), 1);
+        run.step(r, { op: "read", changedFields: [], gone: true });
+      } else {
+        const drifted = changedKeys(r.outputs, read.outputs);
+        const driftedInputs = drifted.filter((k) => k in r.inputs);
+        r.id = read.id;
+        r.outputs = markSecrets(markSecrets(read.outputs, r.inputs, r.additionalSecretOutputs), r.outputs);
+        if (read.inputs) r.inputs = markSecrets(read.inputs, r.inputs);
+        run.step(r, { op: "read", changedFields: drifted, driftedInputs });
       }
-    } catch (e) { run.fail(e); }
+      this.state.save(st);
+    });
+    for (const e of await failuresOf(reads)) run.fail(e);
     return run.finish(st.outputs);
   }
 
@@ -154,21 +167,51 @@ export class Engine {
     return run.finish(st.outputs);
   }
 
-  /** Deletes everything in reverse dependency order, honouring `protect` and `retainOnDelete`. */
+  /** Deletes everything, dependents before what they depend on, honouring `protect`, `retainOnDelete`, `deletedWith`. */
   async destroy(): Promise<Result> {
     const run = this.begin("destroy");
     const st = this.state.load();
     try {
-      for (const r of [...st.resources].reverse()) {
-        if (r.protect && !r.delete) throw protectedError(r, "delete");
-        await this.remove(run, r);
+      await this.removeAll(run, st.resources, false, (r) => {
         st.resources.splice(st.resources.indexOf(r), 1);
-        run.step(r, { op: "delete", changedFields: [], retained: r.retainOnDelete || undefined });
         this.state.save(st);
-      }
+      });
       this.state.save({ resources: st.resources, outputs: {} });
     } catch (e) { run.fail(e); }
     return run.finish({});
+  }
+
+  /**
+   * Deletes `doomed` (entries of the state, in its order) as the engine's delete steps do: each after every doomed
+   * resource that depends on it (dependencies, parent, deletedWith), independent ones at once. A resource whose
+   * `deletedWith` target is doomed too is only dropped from the state: deleting the target removes it. Nothing starts
+   * after a failure (the deletes in flight finish), and nothing is deleted if a doomed resource is protected.
+   * `removed` runs once per resource, when it is gone (or, in a preview, would be).
+   */
+  private async removeAll(run: Run, doomed: ResourceState[], preview: boolean, removed: (r: ResourceState) => void,
+    quiet: (r: ResourceState) => boolean = () => false): Promise<void> {
+    for (const r of doomed) if (r.protect && !r.delete) throw protectedError(r, "delete");
+    const urns = new Set(doomed.map((r) => r.urn));
+    const gone = new Map<ResourceState, Promise<void>>();
+    let failed = false;
+    // A dependent always comes later in the state, so walking it backwards meets dependents first.
+    for (const r of [...doomed].reverse()) {
+      const dependents = doomed.filter((x) => x !== r && refersTo(x, r.urn)).map((x) => gone.get(x)!);
+      gone.set(r, Promise.all(dependents).catch(() => { throw SKIPPED; }).then(async () => {
+        if (failed) throw SKIPPED;
+        const withTarget = r.deletedWith !== undefined && urns.has(r.deletedWith);
+        try {
+          if (!preview && !withTarget) await this.remove(run, r);
+        } catch (e) {
+          failed = true;
+          throw e instanceof StepError ? e : new StepError([{ ...who(r), reason: (e as { details?: string }).details || (e as Error).message }]);
+        }
+        removed(r);
+        if (!quiet(r)) run.step(r, { op: "delete", changedFields: [], retained: r.retainOnDelete || undefined, deletedWith: withTarget || undefined });
+      }));
+    }
+    const errors = (await failuresOf([...gone.values()])).filter((e) => e !== SKIPPED);
+    if (errors.length) throw new StepError(errors.flatMap((e) => (e as StepError).failures));
   }
 
   private async deploy(program: Program, preview: boolean): Promise<Result> {
@@ -207,14 +250,8 @@ export class Engine {
     let outputs = prev.outputs;
     try {
       outputs = await runProgram(this.runOptions(preview), program, register);
-      // Resources the program no longer registers, and old copies of replacements, go last, newest first.
-      for (const r of prev.resources.filter((x) => !done.has(x)).reverse()) {
-        if (!r.delete && r.protect) throw protectedError(r, "delete");
-        if (!preview) await this.remove(run, r);
-        done.add(r);
-        save();
-        if (!replacedNow.has(r)) run.step(r, { op: "delete", changedFields: [], retained: r.retainOnDelete || undefined });
-      }
+      // Resources the program no longer registers, and old copies of replacements, go last.
+      await this.removeAll(run, prev.resources.filter((x) => !done.has(x)), preview, (r) => { done.add(r); save(); }, (r) => replacedNow.has(r));
       save(outputs);
     } catch (e) { run.fail(e); }
     return run.finish(outputs);
@@ -242,6 +279,7 @@ export class Engine {
     const entry = (id: string, outputs: Props, initErrors?: string[]): ResourceState => ({
       urn: reg.urn, type: reg.type, name: reg.name, id, inputs, outputs: markSecrets(outputs, inputs, reg.additionalSecretOutputs),
       parent: reg.parent, dependencies: reg.dependencies, protect: reg.protect, retainOnDelete: reg.retainOnDelete,
+      ...(reg.deletedWith ? { deletedWith: reg.deletedWith } : {}),
       additionalSecretOutputs: reg.additionalSecretOutputs, ...(initErrors ? { initErrors } : {}),
     });
     // Create or Update. If it fails after the object came to exist (InitError), the object stays in state.

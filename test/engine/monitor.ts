@@ -21,6 +21,8 @@ export interface Registration {
   dependencies: string[];
   protect: boolean;
   retainOnDelete: boolean;
+  /** The URN named by the `deletedWith` option: when it is deleted in the same operation, this one is not. */
+  deletedWith?: string;
   /** undefined when the program did not set it: the provider's Diff decides. */
   deleteBeforeReplace?: boolean;
   ignoreChanges: string[];
@@ -51,10 +53,12 @@ function urnOf(o: RunOptions, parent: string, type: string, name: string): strin
 
 /**
  * Runs `program` as the body of the root stack resource and returns the stack outputs it registered.
- * Registrations are handled one at a time, in the order the program makes them. The first error (from a
- * handler or the program) ends the run and this function rejects with it. The SDK is then left waiting:
- * the failed registration and any later one never get an answer, so the abandoned program produces no
- * unhandled rejections in this process; its pending promises are simply dropped.
+ * Registrations are handled as they arrive, all at once, as the engine does: the SDK sends one only when its
+ * parent and dependencies are registered (it awaits their URNs and outputs), so a handler never runs before
+ * those of what it depends on have answered. The first error (from a handler or the program) ends the run
+ * and this function rejects with it, once the handlers in flight have finished. The SDK is then left
+ * waiting: the failed registration and any later one never get an answer, so the abandoned program produces
+ * no unhandled rejections in this process; its pending promises are simply dropped.
  */
 export async function runProgram(o: RunOptions, program: Program, register: RegisterHandler): Promise<Props> {
   if (running) throw new Error("another program is running: the Pulumi runtime is process-wide, run operations one at a time");
@@ -92,7 +96,7 @@ async function runOnce(o: RunOptions, program: Program, register: RegisterHandle
   let fail: (e: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => (fail = (e) => { ended = true; reject(e); }));
   failed.catch(() => undefined);
-  let queue: Promise<unknown> = Promise.resolve();
+  const inFlight = new Set<Promise<unknown>>();
   let stackOutputs: Props = {};
 
   class DriverMonitor extends mocks.MockMonitor {
@@ -101,16 +105,19 @@ async function runOnce(o: RunOptions, program: Program, register: RegisterHandle
       const reg: Registration = {
         urn: urnOf(o, req.getParent(), type, req.getName()), type, name: req.getName(), custom: req.getCustom(), parent: req.getParent(),
         inputs: (req.getObject()?.toJavaScript() ?? {}) as Props, dependencies: req.getDependenciesList(),
-        protect: req.getProtect() ?? false, retainOnDelete: req.getRetainondelete() ?? false,
+        protect: req.getProtect() ?? false, retainOnDelete: req.getRetainondelete() ?? false, deletedWith: req.getDeletedwith() || undefined,
         deleteBeforeReplace: req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined,
         ignoreChanges: req.getIgnorechangesList(), replaceOnChanges: req.getReplaceonchangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       };
-      const answer = queue.then(() => (ended ? undefined : register(reg)));
-      queue = answer.catch(() => undefined);
+      if (ended) return; // never answered
+      const answer = register(reg);
+      const settled = answer.catch(() => undefined);
+      inFlight.add(settled);
+      void settled.then(() => inFlight.delete(settled));
       try {
         const result = await answer;
-        if (!result) return; // the run has ended: never answered
+        if (ended) return; // the run failed meanwhile: never answered, so the program goes no further
         this.resources.set(reg.urn, { urn: reg.urn, id: result.id, state: result.outputs });
         const res = new resproto.RegisterResourceResponse().setUrn(reg.urn).setId(result.id)
           .setObject(m.struct.Struct.fromJavaScript(result.outputs as Record<string, never>));
@@ -149,7 +156,7 @@ async function runOnce(o: RunOptions, program: Program, register: RegisterHandle
     throw e;
   } finally {
     ended = true;
-    await queue; // the step in progress finishes before the caller stops the plugin
+    await Promise.all(inFlight); // the steps in progress finish before the caller stops the plugin
     process.chdir(cwd);
     forgetProgramModules();
   }

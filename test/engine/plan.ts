@@ -18,6 +18,8 @@ export interface Step {
   deleteBeforeReplace?: boolean;
   /** delete: `retainOnDelete` was set, so the object was only dropped from the state. */
   retained?: boolean;
+  /** delete: the resource's `deletedWith` target was deleted in the same operation, which removed it too. */
+  deletedWith?: boolean;
   /** read: the object no longer exists, so it was dropped from the state. */
   gone?: boolean;
   /** read: the changed fields that are inputs too, i.e. the object no longer matches the program (drift). */
@@ -38,6 +40,7 @@ export function stepLine(s: Step): string {
     s.op !== "read" && fields.length ? `[${fields.join(", ")}]` : "",
     s.op === "replace" ? (s.deleteBeforeReplace ? "(delete before replace)" : "(create before delete)") : "",
     s.retained ? "(retainOnDelete: left in place, dropped from state)" : "",
+    s.deletedWith ? "(deletedWith: removed with the resource it names)" : "",
     s.op === "read" ? readNote(s) : "",
   ].filter(Boolean);
   return `  ${SYMBOLS[s.op].padEnd(11)} ${s.type.padEnd(22)} ${s.name}${notes.length ? "  " + notes.join(" ") : ""}`;

@@ -71,6 +71,14 @@ export class Plugin {
     return new Plugin(child, client, m, Date.now() - started);
   }
 
+  /** The plugin process's peak resident memory so far, in bytes (Linux: VmHWM), if it can be read. */
+  peakRss(): number | undefined {
+    try {
+      const kib = /^VmHWM:\s+(\d+) kB/m.exec(require("fs").readFileSync(`/proc/${this.child.pid}/status`, "utf8"));
+      return kib ? Number(kib[1]) * 1024 : undefined;
+    } catch { return undefined; }
+  }
+
   async close(): Promise<void> {
     this.client.close();
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
@@ -79,9 +87,19 @@ export class Plugin {
     await exited;
   }
 
-  private call<Res>(method: string, req: unknown): Promise<Res> {
+  /** Create, Read, Update and Delete calls in progress now, and the most ever at once. */
+  private inFlight = 0;
+  maxInFlight = 0;
+
+  private async call<Res>(method: string, req: unknown): Promise<Res> {
     const fn = (this.client as unknown as Record<string, Function>)[method].bind(this.client);
-    return new Promise((resolve, reject) => fn(req, (err: Error | null, res: Res) => (err ? reject(err) : resolve(res))));
+    const counted = ["create", "read", "update", "delete"].includes(method);
+    if (counted) this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    try {
+      return await new Promise((resolve, reject) => fn(req, (err: Error | null, res: Res) => (err ? reject(err) : resolve(res))));
+    } finally {
+      if (counted) this.inFlight--;
+    }
   }
   private toStruct = (p: Props) => this.m.struct.Struct.fromJavaScript(p as Record<string, structTypes.JavaScriptValue>);
   private fromStruct = (s: structTypes.Struct | undefined) => (s ? s.toJavaScript() : {}) as Props;

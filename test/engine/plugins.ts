@@ -13,6 +13,8 @@ interface Served { plugin: Plugin; secretInputs: Map<string, string[]> }
 
 export class Plugins {
   private readonly started = new Map<string, Promise<Served>>();
+  /** The plugins started so far, for the figures read before they close. */
+  private readonly live: Plugin[] = [];
   constructor(private readonly start: (pkg: string) => Promise<Plugin>) {}
 
   /** The plugin of this type's package (started now if it is not yet), with the inputs its schema marks secret. */
@@ -22,6 +24,7 @@ export class Plugins {
     if (!s) {
       s = (async () => {
         const plugin = await this.start(pkg);
+        this.live.push(plugin);
         if (pkg === DYNAMIC) return { plugin, secretInputs: new Map() };
         const schema = JSON.parse(await plugin.getSchema()) as { resources: Record<string, { inputProperties: Record<string, { secret?: boolean }> }> };
         const secretInputs = new Map(Object.entries(schema.resources).map(([tok, r]) =>
@@ -57,6 +60,14 @@ export class Plugins {
   /** How long the dynamic-provider plugin took to start, when this operation started it. */
   get startMs(): number | undefined { return this.startTimes.get(DYNAMIC); }
   readonly startTimes = new Map<string, number>();
+
+  /** The largest peak resident memory of the plugins started, in bytes, if it can be read. */
+  peakRss(): number | undefined {
+    const peaks = this.live.map((p) => p.peakRss()).filter((b): b is number => b !== undefined);
+    return peaks.length ? Math.max(...peaks) : undefined;
+  }
+  /** The most Create, Read, Update and Delete calls one plugin had in flight at once. */
+  get maxInFlight(): number { return Math.max(0, ...this.live.map((p) => p.maxInFlight)); }
 
   async close(): Promise<void> {
     for (const [pkg, s] of this.started) {

@@ -1,4 +1,5 @@
-// The state file: resources in dependency order (a resource always comes after the ones it depends on) and
+// The state file: resources in dependency order (a resource always comes after the ones it depends on, its parent
+// and its deletedWith target) and
 // the stack outputs. Secret values are stored the way Pulumi's passphrase secrets provider stores them,
 // `{"4dabf…": "1b47…", "ciphertext": "…"}`, here with AES-256-GCM and a random key in `<state>.key` (0600).
 import * as crypto from "crypto";
@@ -17,6 +18,8 @@ export interface ResourceState {
   dependencies: string[];
   protect: boolean;
   retainOnDelete: boolean;
+  /** The `deletedWith` option: when that resource is deleted in the same operation, this one is only dropped. */
+  deletedWith?: string;
   additionalSecretOutputs: string[];
   /** Set when a create or update failed after the object came to exist; the next `up` updates it again. */
   initErrors?: string[];

@@ -167,6 +167,100 @@ describe("engine driver", function () {
     });
   });
 
+  describe("in parallel, as the engine (delayMs makes each call wait, so overlapping calls show)", () => {
+    const DELAY = 300;
+    /** a ← b ← c (each names the previous one's path) and d, e on their own; d is deleted with a. */
+    const graph = (s: ReturnType<typeof stack>, names = ["a", "b", "c", "d", "e"]) => () => {
+      const { File } = fixture();
+      const common = { dir: s.filesDir, logFile: path.join(s.filesDir, "..", "ops.log"), delayMs: DELAY };
+      const made: Record<string, InstanceType<typeof File>> = {};
+      const file = (name: string, content: unknown, opts?: object) =>
+        names.includes(name) && (made[name] = new File(name, { ...common, fileName: `${name}.txt`, content: content as string }, opts));
+      file("a", "a");
+      if (made.a) file("b", made.a.path);
+      if (made.b) file("c", made.b.path);
+      file("d", "d", made.a ? { deletedWith: made.a } : undefined);
+      file("e", "e");
+    };
+    /** The order of begin/end events: `+x` a call on x.txt began, `-x` it ended. */
+    const timeline = (list: Op[], op: string) => list.flatMap((o) =>
+      o.op === `begin-${op}` ? [`+${o.file[0]}`] : o.op === op ? [`-${o.file[0]}`] : []);
+    const precedes = (t: string[], x: string, y: string) => { assert.ok(t.indexOf(x) >= 0 && t.indexOf(x) < t.indexOf(y), `${x} before ${y} in ${t.join(" ")}`); };
+
+    let s: ReturnType<typeof stack>;
+    before(() => { s = stack(root, "parallel"); });
+
+    it("up registers a resource as soon as what it depends on is created: independent creates overlap", async () => {
+      const r = await s.engine.up(graph(s));
+      assert.ok(r.ok, JSON.stringify(r.failures));
+      const t = timeline(s.newOps(), "create");
+      for (const x of ["+a", "+e"]) precedes(t, x, "-a"); // the two roots at once
+      precedes(t, "-a", "+b");
+      precedes(t, "-a", "+d"); // deletedWith waits for a's URN
+      precedes(t, "+b", "-d"); // b and d at once
+      precedes(t, "-b", "+c");
+      const st = s.engine.readState().resources;
+      for (const [i, x] of st.entries()) {
+        for (const dep of [...x.dependencies, x.deletedWith ?? ""].filter(Boolean)) {
+          assert.ok(st.findIndex((y) => y.urn === dep) < i, `${x.name} after what it depends on: ${st.map((y) => y.name).join(" ")}`);
+        }
+      }
+      assert.strictEqual(st.find((x) => x.name === "d")!.deletedWith, st.find((x) => x.name === "a")!.urn, "deletedWith recorded from the registration");
+    });
+
+    it("refresh reads every resource at once", async () => {
+      const r = await s.engine.refresh();
+      assert.ok(r.ok, JSON.stringify(r.failures));
+      const t = timeline(s.newOps(), "read");
+      assert.deepStrictEqual(t.slice(0, 5).sort(), ["+a", "+b", "+c", "+d", "+e"], t.join(" "));
+    });
+
+    it("deleting what the program dropped: dependents first, independent ones at once", async () => {
+      const r = await s.engine.up(graph(s, ["a", "d"]));
+      assert.ok(r.ok, JSON.stringify(r.failures));
+      const t = timeline(s.newOps(), "delete");
+      precedes(t, "+c", "+e");
+      precedes(t, "+e", "-c"); // e does not wait for c
+      precedes(t, "-c", "+b");
+      assert.deepStrictEqual(fs.readdirSync(s.filesDir).sort(), ["a.txt", "d.txt"]);
+      assert.deepStrictEqual(s.engine.readState().resources.map((x) => x.name), ["a", "d"]);
+    });
+
+    it("a resource whose deletedWith target is deleted too is only dropped; deleted alone it is deleted", async () => {
+      assert.ok((await s.engine.up(graph(s, ["a", "b", "d"]))).ok);
+      s.newOps();
+      const r = await s.engine.destroy();
+      assert.ok(r.ok, JSON.stringify(r.failures));
+      assert.deepStrictEqual(r.steps.map((x) => [x.name, x.deletedWith ?? false]).sort(), [["a", false], ["b", false], ["d", true]]);
+      assert.ok(s.lines.some((l) => /- delete .* d {2}\(deletedWith: removed with the resource it names\)/.test(l)), s.lines.join("\n"));
+      const t = timeline(s.newOps(), "delete");
+      precedes(t, "-b", "+a");
+      assert.ok(!t.includes("+d"), `d was not deleted by its provider: ${t.join(" ")}`);
+      assert.deepStrictEqual(fs.readdirSync(s.filesDir), ["d.txt"], "the toy provider leaves d's file: the provider was not called");
+      assert.deepStrictEqual(s.engine.readState().resources, []);
+      fs.rmSync(s.file("d.txt"));
+      assert.ok((await s.engine.up(graph(s, ["a", "d"]))).ok);
+      s.newOps();
+      assert.ok((await s.engine.up(graph(s, ["a"]))).ok);
+      assert.deepStrictEqual(ops(s.newOps(), "delete"), ["delete d.txt"]);
+      assert.ok((await s.engine.destroy()).ok);
+    });
+
+    it("a failed delete stops what depends on it, and the state keeps every resource not deleted", async () => {
+      assert.ok((await s.engine.up(graph(s, ["a", "b", "e"]))).ok);
+      s.newOps();
+      const blocked = ["b", "e"].map((n) => s.file(`${n}.txt`));
+      for (const f of blocked) { fs.rmSync(f); fs.mkdirSync(f); } // deleting a directory fails (EISDIR)
+      const r = await s.engine.destroy();
+      assert.strictEqual(r.ok, false);
+      assert.deepStrictEqual(r.failures.map((f) => f.name).sort(), ["b", "e"]);
+      for (const f of blocked) fs.rmdirSync(f);
+      assert.ok(!ops(s.newOps(), "begin-delete").includes("begin-delete a.txt"), "a waits for b, which failed");
+      assert.deepStrictEqual(s.engine.readState().resources.map((x) => x.name).sort(), ["a", "b", "e"]);
+      assert.ok((await s.engine.destroy()).ok);
+    });
+  });
+
   describe("options and failures (inline programs)", () => {
     it("deleteBeforeReplace deletes the old file before creating the new one", async () => {
       const s = stack(root, "dbr");
@@ -218,7 +312,7 @@ describe("engine driver", function () {
       assert.ok((await s.engine.up(s.inline([{ name: "kept", opts: { retainOnDelete: true } }, { name: "plain" }]))).ok);
       s.newOps();
       const r = await s.engine.up(s.inline([]));
-      assert.deepStrictEqual(r.steps.map((x) => [x.op, x.name, x.retained ?? false]), [["delete", "plain", false], ["delete", "kept", true]]);
+      assert.deepStrictEqual(r.steps.map((x) => [x.op, x.name, x.retained ?? false]).sort(), [["delete", "kept", true], ["delete", "plain", false]]);
       assert.deepStrictEqual(ops(s.newOps(), "delete"), ["delete plain.txt"]);
       assert.deepStrictEqual(fs.readdirSync(s.filesDir), ["kept.txt"]);
       assert.deepStrictEqual(s.engine.readState().resources, []);

@@ -29,6 +29,7 @@ describe("VmDisk check (no host contacted)", () => {
     ["a zero size", { size: 0 }, /^size: must be greater than zero/],
     ["a qcow2 size that is not whole sectors", { size: 1000 }, /^size: the size of a qcow2 disk must be a whole number of 512-byte sectors/],
     ["an unknown format", { format: "vmdk" }, /^format: format must be "raw" or "qcow2"/],
+    ["deleteSnapshots with wipeOnDelete", { deleteSnapshots: true, wipeOnDelete: true }, /^deleteSnapshots: deleteSnapshots removes the disk's snapshots without zeroing them/],
     ["qcow2 options on a raw disk", { format: "raw", qcow2: { clusterSize: "64KiB" } }, /^qcow2: qcow2 options apply only to format: "qcow2" \(format is "raw"\)/],
     ["qcow2 options on a disk of default format", { format: undefined, qcow2: {} }, /^qcow2: qcow2 options apply only to format: "qcow2"/],
     ["a cluster size that is not a power of two", { qcow2: { clusterSize: "96KiB" } }, /^qcow2\.clusterSize: clusterSize must be a power of two from 512B to 2MiB/],
@@ -138,7 +139,8 @@ describe("VmDisk create (fake host)", () => {
     assert.ok(runs(create, ["qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=131072,extended_l2=on,preallocation=metadata",
       "/dev/data/vm-100-disk-0.qcow2", String(32 * MiB)]), create);
     assert.ok(create.includes("need='37748736'") && create.includes("need_text='36 MiB'"), "free space is checked for the whole LV");
-    const order = ["lock", "check the name is free", "check free space", "lvcreate", "wait for the device", "qemu-img create"];
+    assert.ok(!create.includes("check the name is free") && !create.includes("check free space"), "lvcreate checks the name and the room itself");
+    const order = ["lock", "lvcreate", "wait for the device", "qemu-img create"];
     const at = order.map((s) => stepAt(create, s));
     assert.deepStrictEqual([...at].sort((a, b) => a - b), at, `steps run in the order ${order.join(", ")}`);
 
@@ -235,7 +237,7 @@ describe("VmDisk create (fake host)", () => {
       { lvs: lvmSections({ name: "data", free: 0 }, [{ ...cut, tags: ["pulumi-lvm/format=qcow2"] }]).lvs, image: qcow2Info(32 * MiB) }]);
     await vmDisk.create(host, await inputs());
     const create = host.text(1);
-    assert.ok(stepAt(create, "remove what a create cut off left") < stepAt(create, "check the name is free"), create);
+    assert.ok(stepAt(create, "remove what a create cut off left") < stepAt(create, "lvcreate"), create);
     assert.ok(create.includes("tag='pulumi-lvm/creating'"), create);
   });
 
@@ -324,10 +326,21 @@ describe("VmDisk update and delete (fake host)", () => {
     await vmDisk.delete(host, await created());
     const text = host.text(0);
     assert.ok(text.includes("chain_prefix='snap_vm-100-disk-0_'"), text);
-    for (const check of ["check the disk exists", "check the disk is not in use", "check no snapshot depends on it"]) {
-      assert.ok(stepAt(text, check) >= 0 && stepAt(text, check) < stepAt(text, "remove the logical volume"), check);
-    }
+    assert.ok(stepAt(text, "check the disk can be removed") < stepAt(text, "remove the logical volume"));
     assert.ok(!text.includes("zero the disk"), "no zeroing unless wipeOnDelete");
+  });
+
+  it("deleteSnapshots: the snapshots found under the lock are removed with the disk, before its own LV, instead of refusing", async () => {
+    const plain = new FakeHost([{}]);
+    await vmDisk.delete(plain, await created());
+    assert.ok(plain.text(0).includes("remove_snapshots=''") && !plain.text(0).includes("remove its snapshots with it"), plain.text(0));
+    const host = new FakeHost([{}]);
+    await vmDisk.delete(host, { ...(await created()), deleteSnapshots: true });
+    const text = host.text(0);
+    assert.ok(text.includes("remove_snapshots='1'"), text);
+    assert.ok(stepAt(text, "check the disk can be removed") < stepAt(text, "remove its snapshots with it"));
+    assert.ok(stepAt(text, "remove its snapshots with it") < stepAt(text, "remove the logical volume"));
+    assert.ok(!text.includes("qemu-img"), "nothing is merged");
   });
 
   it("wipeOnDelete zeroes the LV before removing it: blkdiscard --zeroout, else dd from /dev/zero", async () => {

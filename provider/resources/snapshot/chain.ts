@@ -1,16 +1,16 @@
 import { HostCommandError, Script, sh } from "../../command";
 import { readHostLvm } from "../../lvm/hostState";
-import { LvRow, parseLvs, reportArgv } from "../../lvm/report";
+import { LvRow } from "../../lvm/report";
 import { measureArgv, parseMeasure, readImageChain } from "../../qemu";
 import { HostSession } from "../../resource";
 import {
   addOverlay, BrokenChainError, Chain, chainFrom, readChain, lvOrHeir, finishAbsorb, overlayOptions, positionOf,
   removeByCommit, removeByRebase, requireDiskClosed,
 } from "../../storage/chain";
-import { activateLvs, CHECK_FREE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
+import { activateLvs, makeLv } from "../../storage/hostChecks";
 import { absorbsTag, describePending, heirOf, Pending, pendingOf, snapshottingTag } from "../../storage/journal";
 import { chainSnapshotPrefix } from "../../storage/naming";
-import { formatBytes, roundUpToExtent } from "../../validate";
+import { roundUpToExtent } from "../../validate";
 import { LOCK_TIMEOUT_SECONDS, refusal } from "../common";
 import { withQuiesce } from "../quiesce";
 import { Found, label } from "./common";
@@ -42,28 +42,25 @@ export async function createChain(host: HostSession, inputs: SnapshotInputs, fou
     .capture("measure", measureArgv(top.virtualSizeBytes, options)));
   const lvBytes = roundUpToExtent(parseMeasure(sections.measure).fullyAllocatedBytes, found.vg.extentSizeBytes);
 
-  const disk = { vg, lv: inputs.disk };
   const script = new Script(operation).lock(vg, LOCK_TIMEOUT_SECONDS);
-  requireDiskClosed(script, vg, inputs.disk, `stop what uses it before taking a chain snapshot, or use method: "thick"`)
-    .code("check the snapshot's name is free", REQUIRE_NEW_LV, { vg, lv: lvName, exists_hint: "" })
-    .code("check free space", CHECK_FREE, { ...disk, ...formatFreeVars(lvBytes, formatBytes(lvBytes), `the new overlay of ${inputs.disk}`) });
+  // lvrename and lvcreate refuse a taken name and too little room themselves (makeLv words their refusals), undone
+  // in order; the snapshot's LV is the disk's LV renamed, so its size is known without reading it back.
+  requireDiskClosed(script, vg, inputs.disk, `stop what uses it before taking a chain snapshot, or use method: "thick"`);
   const journal = snapshottingTag(inputs.disk, lvName);
   script.run("journal the snapshot", ["lvchange", "--addtag", journal, "--", `${vg}/${inputs.disk}`])
     .undo(["lvchange", "--deltag", journal, "--", `${vg}/${inputs.disk}`]);
   withQuiesce(script, inputs.quiesce, () => {
-    script.run("rename the disk's LV to the snapshot's name", ["lvrename", "--", vg, inputs.disk, lvName])
+    makeLv(script, "rename the disk's LV to the snapshot's name", ["lvrename", "--", vg, inputs.disk, lvName], { vg, lv: lvName })
       .undo(["lvrename", "--", vg, lvName, inputs.disk]);
     addOverlay(script, {
       vg, lvName: inputs.disk, backing: lvName, virtualSizeBytes: top.virtualSizeBytes, lvBytes, options,
       tags: found.disk.tags,
     });
   });
-  script.run("close the journal entry", ["lvchange", "--deltag", journal, "--", `${vg}/${lvName}`])
-    .capture("lvs", reportArgv("lv", `vg_name=${vg}`));
-  const lv = parseLvs((await host.run(script)).sections.lvs).find((l) => l.name === lvName);
-  if (!lv) throw new Error(`snapshot LV ${vg}/${lvName} is missing after the snapshot`);
+  script.run("close the journal entry", ["lvchange", "--deltag", journal, "--", `${vg}/${lvName}`]);
+  await host.run(script);
   return {
-    ...inputs, method: "chain", lvName, createdAt: new Date().toISOString(), sizeBytes: lv.sizeBytes,
+    ...inputs, method: "chain", lvName, createdAt: new Date().toISOString(), sizeBytes: found.disk.sizeBytes,
     ...(chain.links[1] ? { parent: chain.links[1].lvName } : {}), backingFile: lvName,
   };
 }
