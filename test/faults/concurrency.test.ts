@@ -84,7 +84,7 @@ describe("two stacks on one VG at once (e2e)", function () {
     for (let i = 0; i < 8; i++) assert.ok(names.includes(qcow2(i)) && names.includes(`snap_vm-90${i}-disk-0_golden.qcow2`), qcow2(i));
     for (let i = 0; i < 6; i++) assert.ok(names.includes(raw(i)) && names.includes(`snap_${raw(i)}_golden`), raw(i));
     assert.strictEqual(names.length, 28, `only the declared LVs (no temporary snapshot): ${names.join(" ")}`);
-    const checks = await h.exec(Array.from({ length: 4 }, (_, i) =>
+    const checks = await h.exec(Array.from({ length: 8 }, (_, i) =>
       `qemu-img check -q /dev/${VG}/${qcow2(i)} && qemu-img info -U --output=json /dev/${VG}/${qcow2(i)} | grep -c '"backing-filename": "snap_vm-90${i}-disk-0_golden.qcow2"'`).join(" && "));
     assert.deepStrictEqual(checks.trim().split("\n"), Array(8).fill("1"), "every overlay is clean and backed by its own snapshot");
     assert.strictEqual((await h.exec(`sha256sum < ${EXPORT} | cut -c1-64`)).trim(), (await h.exec(`sha256sum < /dev/${VG}/${raw(0)} | cut -c1-64`)).trim());
