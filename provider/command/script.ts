@@ -181,9 +181,13 @@ export class Script {
     return this.outliveClient();
   }
 
-  /** The whole script text. */
+  /**
+   * The whole script text. It ends by reporting that it is done: when the client is gone (the connection cut during
+   * the last step), that write fails, so the script ends through its undo steps (or its journal) instead of finishing
+   * a change that nobody will record — the next run would find an object it has no record of.
+   */
   text(): string {
-    return `${PRELUDE}${this.body.join("\n")}\n`;
+    return `${PRELUDE}${this.body.join("\n")}\n__step done\n`;
   }
 }
 
