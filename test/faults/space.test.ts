@@ -21,11 +21,13 @@ describe("out of space (e2e)", function () {
   const { engine } = testEngine("space");
   const { timings, timed } = stopwatch();
   let disks: Record<string, Omit<VmDiskArgs, "connection" | "volumeGroup">> = {};
-  let extra: (connection: ReturnType<typeof rootConnectionArgs>) => void = () => undefined;
+  type Connection = ReturnType<typeof rootConnectionArgs>;
+  /** Resources declared after the disks, each depending on all of them (so destroy deletes them first). */
+  let extra: (connection: Connection, after: { dependsOn: VmDisk[] }) => void = () => undefined;
   const program = () => {
     const connection = rootConnectionArgs(h);
-    for (const [name, args] of Object.entries(disks)) new VmDisk(name, { connection, volumeGroup: VG, ...args });
-    extra(connection);
+    const made = Object.entries(disks).map(([name, args]) => new VmDisk(name, { connection, volumeGroup: VG, ...args }));
+    extra(connection, { dependsOn: made });
   };
   const lvNames = async () => (await h.exec(`lvs --noheadings -o lv_name ${VG}`)).split("\n").map((l) => l.trim()).filter(Boolean).sort();
   const inState = () => engine.readState().resources.map((r) => r.name).sort();
@@ -76,8 +78,8 @@ describe("out of space (e2e)", function () {
 
   it("a thick snapshot that overflows: valid: false on refresh, never re-taken; a rollback to it, an export of it and growing its disk are refused, changing nothing", async () => {
     disks = { raw1: disks.raw1 };
-    extra = (connection) => {
-      new Snapshot("golden", { connection, volumeGroup: VG, disk: "vm-961-disk-0", name: "golden", method: "thick", size: "4MiB" });
+    extra = (connection, after) => {
+      new Snapshot("golden", { connection, volumeGroup: VG, disk: "vm-961-disk-0", name: "golden", method: "thick", size: "4MiB" }, after);
     };
     mustSucceed(await engine.up(program));
     await h.exec(`dd if=/dev/urandom of=${dev("vm-961-disk-0")} bs=1M count=8 oflag=direct status=none || true`);
@@ -89,12 +91,12 @@ describe("out of space (e2e)", function () {
     const sumBefore = await contentSha256(h, dev("vm-961-disk-0"), "raw");
     const withSnapshot = extra;
     for (const [what, use, refusal] of [
-      ["rollback", (connection: ReturnType<typeof rootConnectionArgs>) => new Rollback("back", { connection, volumeGroup: VG, disk: "vm-961-disk-0", snapshot: "golden" }),
+      ["rollback", (connection: Connection, after: { dependsOn: VmDisk[] }) => new Rollback("back", { connection, volumeGroup: VG, disk: "vm-961-disk-0", snapshot: "golden" }, after),
         /the thick snapshot space\/snap_vm-961-disk-0_golden is invalid: more was written to the disk than its copy-on-write area holds, so its content is lost; nothing was changed/],
-      ["export", (connection: ReturnType<typeof rootConnectionArgs>) => new DiskExport("out", { connection, volumeGroup: VG, disk: "vm-961-disk-0", snapshot: "golden", path: "/root/space-golden.raw" }),
+      ["export", (connection: Connection, after: { dependsOn: VmDisk[] }) => new DiskExport("out", { connection, volumeGroup: VG, disk: "vm-961-disk-0", snapshot: "golden", path: "/root/space-golden.raw" }, after),
         /snapshot golden \(space\/snap_vm-961-disk-0_golden\) is invalid \(it overflowed\): its content is lost/],
     ] as const) {
-      extra = (connection) => { withSnapshot(connection); use(connection); };
+      extra = (connection, after) => { withSnapshot(connection, after); use(connection, after); };
       const r = await timed(`${what} of the invalid snapshot`, () => engine.up(program));
       assert.strictEqual(r.ok, false, what);
       assert.match(failure(r), refusal);
