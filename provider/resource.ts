@@ -59,6 +59,12 @@ export interface ResourceKind<I extends BaseInputs, O extends I> {
   /** The resource as it is now on the host, or undefined when it is gone. */
   read(host: HostSession, olds: O): Promise<O | undefined>;
   update(host: HostSession, olds: O, news: I): Promise<O>;
+  /**
+   * Finishes a create whose outcome the client never heard (glue/unconfirmed.ts): takes the object if that create
+   * made it (exactly the one asked for), else creates it, finishing or undoing first what a journal recorded. Kinds
+   * without it fail such a create plainly, as before.
+   */
+  finishCreate?(host: HostSession, inputs: I): Promise<O>;
   delete(host: HostSession, olds: O): Promise<void>;
   /**
    * For `pulumi import`: the resource an ID names (its path, the part after `host:port/`, e.g. `vg/lv`), read from

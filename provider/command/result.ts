@@ -28,6 +28,11 @@ export class HostCommandError extends Error {
     readonly step: string | undefined,
     readonly exitCode: number | null,
     readonly detail: string,
+    /**
+     * The script changes the host (it holds a VG lock) and was sent, but no exit status came back: it may have done
+     * all, some or none of its work (undone or journaled on the host), and the client cannot tell which.
+     */
+    readonly outcomeUnknown = false,
   ) {
     super(HostCommandError.describe(target, operation, kind, step, exitCode, detail));
     this.name = "HostCommandError";

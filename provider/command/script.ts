@@ -85,6 +85,11 @@ export class Script {
 
   constructor(readonly operation: string) {}
 
+  /** Whether the script changes the host: every such script holds its VG's lock (`lock`). */
+  get changesHost(): boolean {
+    return this.locked;
+  }
+
   run(step: string, argv: Argv): this {
     this.body.push(`__step ${quote(step)}`, `${quoteArgv(argv)} </dev/null >&2`);
     return this;

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from "util";
 import { z } from "zod";
 import { BaseInputs, Failure, HostSession, ResourceKind } from "../resource";
 import { Connection, connectionSecrets, hostAndPort, hostFor, parseConnection, requireTool, scrubError } from "../ssh";
+import { CreateUnconfirmed, outcomeUnknown, UNCONFIRMED } from "./unconfirmed";
 import { overlaps, UNKNOWN, unknownPaths } from "./unknowns";
 
 export type Props = Record<string, unknown>;
@@ -100,22 +101,34 @@ export function kindOperations<I extends BaseInputs, O extends I>(
       const oldHost = (olds.connection as Props | undefined)?.host;
       const newHost = (news.connection as Props | undefined)?.host;
       if (changed.includes("connection") && oldHost !== newHost) replaces.push("connection");
-      return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 && mustDeleteFirst(olds, news) };
+      // An unconfirmed create is finished by an update (or replaced along with what it may have made).
+      return { changes: changed.length > 0 || olds[UNCONFIRMED] === true, replaces, deleteBeforeReplace: replaces.length > 0 && mustDeleteFirst(olds, news) };
     }),
 
     create: guarded(async (inputs: Props) => {
       const parsed = parse(inputs);
-      const outs = await kind.create(await mutableHost(parsed as unknown as Props), parsed);
-      return { id: kind.id(parsed), outs: jsonSafe(outs) };
+      const h = await mutableHost(parsed as unknown as Props);
+      try {
+        return { id: kind.id(parsed), outs: jsonSafe(await kind.create(h, parsed)) };
+      } catch (e) {
+        if (!kind.finishCreate || !outcomeUnknown(e)) throw e;
+        // `inputs` as sent: a face's own fields (the dynamic provider's __provider) stay in the partial state.
+        throw new CreateUnconfirmed(e.message, kind.id(parsed), jsonSafe({ ...inputs, ...parsed, [UNCONFIRMED]: true }));
+      }
     }),
 
     read: guarded(async (id: string, props: Props) => {
+      if (props[UNCONFIRMED] === true) return { id, props }; // unknown until the next up finishes the create
       const olds = { ...props, ...parse(props) } as unknown as O;
       const now = await kind.read(host(props), olds);
       return now ? { id, props: jsonSafe(now) } : { id: "", props: {} };
     }),
 
     update: guarded(async (_id: string, olds: Props, news: Props) => {
+      if (olds[UNCONFIRMED] === true) {
+        const inputs = parse(news);
+        return { outs: jsonSafe(await kind.finishCreate!(await mutableHost(inputs as unknown as Props), inputs)) };
+      }
       const parsed = asResolved(olds, parse(news) as unknown as Props) as unknown as I;
       const changed = changedKeys(olds, parsed as unknown as Props);
       const onlyState = changed.every((k) => k === "connection" || (kind.stateOnly as readonly string[]).includes(k));
@@ -123,16 +136,19 @@ export function kindOperations<I extends BaseInputs, O extends I>(
       return { outs: jsonSafe(await kind.update(await mutableHost(parsed as unknown as Props), olds as O, parsed)) };
     }),
 
-    delete: guarded(async (_id: string, props: Props) => {
+    delete: guarded(async (id: string, props: Props) => {
       const olds = { ...props, ...parse(props) } as unknown as O;
-      await kind.delete(await mutableHost(props), olds);
+      if (props[UNCONFIRMED] !== true) return kind.delete(await mutableHost(props), olds);
+      // What the unconfirmed create left, found by its ID; the state-only fields (opt-ins) as the program set them.
+      const found = kind.importFrom && await kind.importFrom(host(props), pathOf(id), olds.connection);
+      const stateOnly = Object.fromEntries(kind.stateOnly.map((k) => [k, olds[k]]));
+      if (found) await kind.delete(await mutableHost(props), { ...found, ...stateOnly, connection: olds.connection });
     }),
 
     importById: guarded(async (id: string, props: { connection: unknown }) => {
       if (!kind.importFrom) throw new Error(`${kind.type} cannot be imported: nothing on a host identifies one by its ID alone`);
       const connection = parseConnection(props.connection);
-      const at = id.indexOf("/");
-      const [target, path] = at < 0 ? [id, ""] : [id.slice(0, at), id.slice(at + 1)];
+      const [target, path] = [id.split("/")[0], pathOf(id)];
       if (target !== hostAndPort(connection)) {
         throw new Error(`import ID ${JSON.stringify(id)} names the host ${target}, but the provider's connection reaches ${hostAndPort(connection)}: import with an ID of the form ${hostAndPort(connection)}/<path>, or configure lvm:connection for that host`);
       }
@@ -143,6 +159,12 @@ export function kindOperations<I extends BaseInputs, O extends I>(
       return { id: kind.id(found), props: outs, inputs: programInputs(kind.inputs, outs) };
     }),
   };
+}
+
+/** The part of a resource ID after `host:port/`: the object on the host (e.g. `vg/lv`). */
+function pathOf(id: string): string {
+  const at = id.indexOf("/");
+  return at < 0 ? "" : id.slice(at + 1);
 }
 
 /**

@@ -2,6 +2,7 @@ import type * as provider from "@pulumi/pulumi/provider";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { kinds } from "..";
 import { HostResolver, kindOperations, Operations, Props } from "../glue/operations";
+import { partialState } from "../glue/unconfirmed";
 import { ResourceKind } from "../resource";
 import { connectionSecrets, scrubError } from "../ssh";
 import { ProviderConfig } from "./config";
@@ -61,8 +62,16 @@ export function pluginProvider(version: string, config: ProviderConfig, resolveH
     }),
     diff: guarded((id, urn, olds, news) => opsFor(urn).diff(id, plain(olds), plain(news))),
     create: guarded(async (urn, inputs) => {
-      const { id, outs } = await opsFor(urn).create(plain(inputs));
-      return { id, outs: sealed(outs) };
+      try {
+        const { id, outs } = await opsFor(urn).create(plain(inputs));
+        return { id, outs: sealed(outs) };
+      } catch (e) {
+        // An unconfirmed create's partial state (glue/unconfirmed.ts) leaves sealed, as outputs do.
+        const partial = partialState(e);
+        if (partial) partial.properties = sealed(partial.properties);
+
+        throw e;
+      }
     }),
     read: guarded(async (id, urn, props) => {
       const ops = opsFor(urn);

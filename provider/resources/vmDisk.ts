@@ -208,6 +208,14 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
     return outputsFrom(inputs, (await host.run(withState(script, inputs))).sections);
   },
 
+  /**
+   * An unconfirmed create (glue/unconfirmed.ts) made the disk if its LV is there without the `creating` tag: adopt
+   * checks it is exactly the disk asked for. A tagged one is removed and made again, as by any create.
+   */
+  async finishCreate(host, inputs) {
+    return { ...(await vmDisk.create(host, { ...inputs, adopt: true })), adopt: inputs.adopt };
+  },
+
   async read(host, olds) {
     const [lvm, image] = await Promise.all([
       readHostLvm(host),

@@ -173,6 +173,11 @@ export const volumeGroup: ResourceKind<VolumeGroupInputs, VolumeGroupOutputs> = 
     return outputsFrom(inputs, result.sections);
   },
 
+  /** An unconfirmed create (glue/unconfirmed.ts) made the VG if it is there on exactly these devices: adopt's check. */
+  async finishCreate(host, inputs) {
+    return { ...(await volumeGroup.create(host, { ...inputs, adopt: true })), adopt: inputs.adopt };
+  },
+
   async read(host, olds) {
     const state = await readHostLvm(host);
     if (!state.vgs.some((v) => v.name === olds.name)) return undefined;

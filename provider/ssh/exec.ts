@@ -25,7 +25,7 @@ export function execScript(client: Client, target: string, command: string, scri
         : "the connection was lost while the script was running";
       reject(new HostCommandError(target, script.operation, kind, step, null,
         `${what}${step ? ` in step "${step}"` : ""}. What it did on the host is unknown and it was not retried; ` +
-        "the next run reads the host's state again."));
+        "the next run reads the host's state again.", script.changesHost));
     };
 
     const started = (err: Error | undefined, channel: ClientChannel) => {

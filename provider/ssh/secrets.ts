@@ -22,5 +22,12 @@ export function scrubError(error: unknown, secrets: readonly string[]): Error {
   const clean = new Error(scrubText(e.message, secrets));
   clean.name = e.name;
   clean.stack = e.stack ? scrubText(e.stack, secrets) : undefined;
+  // A create whose object may exist carries it to the engine as partial state (glue/unconfirmed.ts). Its properties
+  // are state, which the engine keeps as it keeps outputs (secret where the inputs were); only its text is scrubbed.
+  const partial = e as Error & { id?: unknown; properties?: unknown; reasons?: unknown };
+  if (typeof partial.id === "string" && partial.id !== "") {
+    const reasons = Array.isArray(partial.reasons) ? partial.reasons.map((r) => scrubText(String(r), secrets)) : [];
+    Object.assign(clean, { id: partial.id, properties: partial.properties, reasons });
+  }
   return clean;
 }

@@ -53,6 +53,22 @@ export const snapshot: ResourceKind<SnapshotInputs, SnapshotOutputs> = {
     return method === "thin" ? createThin(host, inputs, found, lvName) : createThick(host, inputs, found, lvName);
   },
 
+  /**
+   * An unconfirmed create (glue/unconfirmed.ts) took the snapshot if it is there, by its name (the chain LV, the thick
+   * or thin LV with its tag) and no journal entry of a chain snapshot of the disk is left; it must be of the method and
+   * LV asked for. Else the create runs, and finishes or undoes first what a journal entry recorded.
+   */
+  async finishCreate(host, inputs) {
+    const { lvs } = await readHostLvm(host);
+    const taken = !snapshotterOf(lvs, inputs.volumeGroup, inputs.disk) && findSnapshot(lvs, inputs.volumeGroup, inputs.disk, inputs.name);
+    if (!taken) return snapshot.create(host, inputs);
+    if ((inputs.method !== "auto" && taken.method !== inputs.method) || (inputs.lvName !== undefined && taken.lvName !== inputs.lvName)) {
+      throw refusal(host, `snapshot ${label(inputs)}`, `${label(inputs)} exists as a ${taken.method} snapshot (LV ${inputs.volumeGroup}/${taken.lvName}), not the one asked for; nothing was changed`);
+    }
+    const found = await snapshot.read(host, { ...inputs, method: taken.method, lvName: taken.lvName, createdAt: new Date().toISOString(), sizeBytes: taken.lv.sizeBytes });
+    return found ?? snapshot.create(host, inputs);
+  },
+
   async read(host, olds) {
     if (olds.method === "chain") return readChainSnapshot(host, olds);
     const { lvs } = await readHostLvm(host);
