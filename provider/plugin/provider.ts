@@ -69,7 +69,6 @@ export function pluginProvider(version: string, config: ProviderConfig, resolveH
         // An unconfirmed create's partial state (glue/unconfirmed.ts) leaves sealed, as outputs do.
         const partial = partialState(e);
         if (partial) partial.properties = sealed(partial.properties);
-
         throw e;
       }
     }),
