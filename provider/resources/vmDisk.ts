@@ -2,10 +2,9 @@ import { isDeepStrictEqual } from "util";
 import { z } from "zod";
 import { Script, sh } from "../command";
 import { readHostLvm } from "../lvm/hostState";
-import { LvRow, parseLvs, parseVgs, reportArgv } from "../lvm/report";
+import { LvRow, parseLvs, reportArgv } from "../lvm/report";
 import {
-  ImageInfo, infoArgv, INFO_IF_PRESENT, measureArgv, parseImageInfo, parseMeasure, Preallocation, PREALLOCATIONS,
-  Qcow2Options, qcow2OptionString, readImageInfo,
+  ImageInfo, infoArgv, measureQcow2, parseImageInfo, Preallocation, PREALLOCATIONS, Qcow2Options, qcow2OptionString, readImageInfo,
 } from "../qemu";
 import { Failure, HostSession, ResourceKind } from "../resource";
 import { Capabilities, ConnectionSchema, requireTool } from "../ssh";
@@ -353,35 +352,36 @@ interface Inspection {
 }
 
 /**
- * One read-only round trip before a create or grow: the VG, the LV if it exists, qemu-img's measure of the qcow2
- * size, and the images to compare against (the source; the existing LV's image, read as `existing.format` or probed).
- * Its facts are checked here, in TypeScript; the locked script that follows re-checks on the host only what another
- * operation could change meanwhile (the name, the free space, the open flag).
+ * The reads before a create or grow, batched with every other read of the host in the same turn (command/batch.ts),
+ * so disks created at once share one round trip: the host's LVM state, qemu-img's measure of the qcow2 size, and the
+ * existing LV's image (read as `existing.format`, or probed). A `source` image is read on its own (a file, not an
+ * LV; a failure there is the create's). Its facts are checked here, in TypeScript; the locked script that follows
+ * re-checks on the host only what another operation could change meanwhile (the name, the free space, the open flag).
  */
 async function inspect(host: HostSession, inputs: VmDiskInputs, qcow2: Qcow2Options | undefined,
   existing?: { format: string } | { probe: true }): Promise<Inspection> {
-  // vgs and lvs only: every LVM command costs about 0.3 s on a slow host, and this needs no PVs.
-  const script = new Script(`inspect disk ${label(inputs)}`).capture("vgs", reportArgv("vg")).capture("lvs", reportArgv("lv"));
-  if (qcow2) script.capture("measure", measureArgv(inputs.size, qcow2));
-  if (inputs.source) script.capture("inspect source image", infoArgv(inputs.source.path, { format: inputs.source.format }));
-  if (existing) {
-    script.captureCode("inspect existing disk", INFO_IF_PRESENT,
-      { image: devicePath(inputs), format: "format" in existing ? existing.format : "" });
-  }
-  const { sections } = await host.run(script);
-
-  const vg = parseVgs(sections.vgs).find((v) => v.name === inputs.volumeGroup);
+  const [lvm, measure, existingImage, source] = await Promise.all([
+    readHostLvm(host),
+    qcow2 ? measureQcow2(host, inputs.size, qcow2) : undefined,
+    existing ? readImageInfo(host, devicePath(inputs), "format" in existing ? existing.format : "") : undefined,
+    inputs.source ? readSourceImage(host, inputs, inputs.source) : undefined,
+  ]);
+  const vg = lvm.vgs.find((v) => v.name === inputs.volumeGroup);
   if (!vg) throw refusal(host, `inspect disk ${label(inputs)}`, `volume group ${inputs.volumeGroup} does not exist on this host`);
-  const needed = qcow2 ? parseMeasure(sections.measure).fullyAllocatedBytes : inputs.size;
-  const existingImage = sections["inspect existing disk"]?.trim();
-  const lvs = parseLvs(sections.lvs).filter((l) => l.vg === inputs.volumeGroup);
+  const lvs = lvm.lvs.filter((l) => l.vg === inputs.volumeGroup);
   return {
-    lvBytes: roundUpToExtent(needed, vg.extentSizeBytes),
+    lvBytes: roundUpToExtent(measure ? measure.fullyAllocatedBytes : inputs.size, vg.extentSizeBytes),
     lv: findLv(lvs, inputs),
     lvs,
-    existing: existingImage ? parseImageInfo(existingImage) : undefined,
-    source: inputs.source ? parseImageInfo(sections["inspect source image"]) : undefined,
+    existing: existingImage,
+    source,
   };
+}
+
+async function readSourceImage(host: HostSession, inputs: VmDiskInputs, source: NonNullable<VmDiskInputs["source"]>): Promise<ImageInfo> {
+  const { sections } = await host.run(new Script(`inspect the source image of disk ${label(inputs)}`)
+    .capture("inspect source image", infoArgv(source.path, { format: source.format })));
+  return parseImageInfo(sections["inspect source image"]);
 }
 
 /** Takes over an existing LV when its format and size are what the inputs ask for; nothing changes otherwise. */

@@ -203,24 +203,25 @@ describe("VmDisk create (fake host)", () => {
 
   it("source: checks the image's virtual size first, then converts it in with its detected format", async () => {
     const host = new FakeHost([
-      { ...lvmSections({ name: "data", free: 8000 * MiB }), measure: MEASURE_32MIB, "inspect source image": qcow2Info(6 * MiB, 65536, false) },
+      { "inspect source image": qcow2Info(6 * MiB, 65536, false) },
+      { ...lvmSections({ name: "data", free: 8000 * MiB }), measure: MEASURE_32MIB },
       { ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]), image: qcow2Info(32 * MiB) },
     ]);
     await vmDisk.create(host, await inputs({ source: { path: "/srv/images/debian.qcow2" } }));
     assert.ok(runs(host.text(0), ["qemu-img", "info", "--output=json", "/srv/images/debian.qcow2"]), host.text(0));
-    const create = host.text(1);
+    const create = host.text(2);
     assert.ok(runs(create, ["qemu-img", "convert", "-n", "-t", "writeback", "-f", "qcow2", "-O", "qcow2", "/srv/images/debian.qcow2", "/dev/data/vm-100-disk-0.qcow2"]), create);
     assert.ok(stepAt(create, "qemu-img create") < stepAt(create, "qemu-img convert"));
   });
 
   it("refuses a source image larger than the disk, before creating anything", async () => {
-    const host = new FakeHost([{ ...lvmSections({ name: "data", free: 8000 * MiB }), measure: MEASURE_32MIB, "inspect source image": qcow2Info(40 * MiB) }]);
+    const host = new FakeHost([{ "inspect source image": qcow2Info(40 * MiB) }, { ...lvmSections({ name: "data", free: 8000 * MiB }), measure: MEASURE_32MIB }]);
     await assert.rejects(vmDisk.create(host, await inputs({ source: { path: "/srv/big.qcow2", format: "qcow2" } })), (e: HostCommandError) => {
       assert.strictEqual(e.kind, "refused");
       assert.match(e.message, /source image \/srv\/big.qcow2 has a virtual size of 40 MiB, larger than the disk's size 32 MiB/);
       return true;
     });
-    assert.strictEqual(host.scripts.length, 1);
+    assert.strictEqual(host.scripts.length, 2, "only the reads ran");
   });
 
   it("refuses a missing volume group and an existing LV (without adopt), before creating anything", async () => {
@@ -244,7 +245,7 @@ describe("VmDisk create (fake host)", () => {
   it("adopts an existing LV whose format and size match, changing nothing on the host", async () => {
     const host = new FakeHost([{
       ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB, attr: "-wi-ao----" }]),
-      "measure": MEASURE_32MIB, "inspect existing disk": qcow2Info(32 * MiB),
+      "measure": MEASURE_32MIB, "image  /dev/data/vm-100-disk-0.qcow2": qcow2Info(32 * MiB),
     }]);
     const out = await vmDisk.create(host, await inputs({ adopt: true }));
     assert.strictEqual(host.scripts.length, 1);
@@ -256,13 +257,13 @@ describe("VmDisk create (fake host)", () => {
   it("refuses to adopt an LV of another format or size, naming what differs", async () => {
     const rawLv = new FakeHost([{
       ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]),
-      "measure": MEASURE_32MIB, "inspect existing disk": JSON.stringify({ "virtual-size": 36 * MiB, "format": "raw" }),
+      "measure": MEASURE_32MIB, "image  /dev/data/vm-100-disk-0.qcow2": JSON.stringify({ "virtual-size": 36 * MiB, "format": "raw" }),
     }]);
     await assert.rejects(vmDisk.create(rawLv, await inputs({ adopt: true })),
       /data\/vm-100-disk-0.qcow2 exists but it holds a raw image, not qcow2; nothing was changed/);
     const smaller = new FakeHost([{
       ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]),
-      "measure": MEASURE_32MIB, "inspect existing disk": qcow2Info(16 * MiB),
+      "measure": MEASURE_32MIB, "image  /dev/data/vm-100-disk-0.qcow2": qcow2Info(16 * MiB),
     }]);
     await assert.rejects(vmDisk.create(smaller, await inputs({ adopt: true })), /its virtual size is 16 MiB, not 32 MiB; nothing was changed/);
     assert.strictEqual(rawLv.scripts.length + smaller.scripts.length, 2, "only the inspection ran");
@@ -277,7 +278,7 @@ describe("VmDisk update and delete (fake host)", () => {
 
   it("grows a qcow2 disk: refused while open, then lvextend to the new measure and qemu-img resize", async () => {
     const host = new FakeHost([
-      { ...lvmSections({ name: "data", free: 8000 * MiB }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]), "measure": MEASURE_64MIB, "inspect existing disk": qcow2Info(32 * MiB) },
+      { ...lvmSections({ name: "data", free: 8000 * MiB }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]), "measure": MEASURE_64MIB, "image qcow2 /dev/data/vm-100-disk-0.qcow2": qcow2Info(32 * MiB) },
       { ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 68 * MiB }]), image: qcow2Info(64 * MiB) },
     ]);
     const out = await vmDisk.update(host, await created(), await inputs({ size: "64MiB" }));
@@ -294,7 +295,7 @@ describe("VmDisk update and delete (fake host)", () => {
 
   it("finishes a grow that stopped halfway: no second lvextend, only the resize", async () => {
     const host = new FakeHost([
-      { ...lvmSections({ name: "data", free: 8000 * MiB }, [{ name: "vm-100-disk-0.qcow2", size: 68 * MiB }]), "measure": MEASURE_64MIB, "inspect existing disk": qcow2Info(32 * MiB) },
+      { ...lvmSections({ name: "data", free: 8000 * MiB }, [{ name: "vm-100-disk-0.qcow2", size: 68 * MiB }]), "measure": MEASURE_64MIB, "image qcow2 /dev/data/vm-100-disk-0.qcow2": qcow2Info(32 * MiB) },
       { ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 68 * MiB }]), image: qcow2Info(64 * MiB) },
     ]);
     await vmDisk.update(host, await created(), await inputs({ size: "64MiB" }));
@@ -422,7 +423,7 @@ describe("VmDisk on a thin pool (fake host)", () => {
     const olds: VmDiskOutputs = { ...(await thin()), path: "/dev/data/vm-100-disk-1", lvName: "vm-100-disk-1", uuid: "u",
       lvSizeBytes: 1024 * MiB, virtualSizeBytes: 1024 * MiB, active: true, open: false };
     const host = new FakeHost([
-      { ...lvmSections({ name: "data", free: 0 }, [POOL, thinLv(1024 * MiB)]), "inspect existing disk": "" },
+      { ...lvmSections({ name: "data", free: 0 }, [POOL, thinLv(1024 * MiB)]) },
       lvmSections({ name: "data", free: 0 }, [POOL, thinLv(1536 * MiB)]),
     ]);
     await vmDisk.update(host, olds, await thin({ size: "1.5GiB" }));
@@ -435,7 +436,7 @@ describe("VmDisk on a thin pool (fake host)", () => {
 
   it("adopt refuses a thick LV as a thin disk and a thin LV as a thick one, or one of another pool", async () => {
     const answer = (lv: FakeLv) => new FakeHost([{ ...lvmSections({ name: "data", free: 0 }, [POOL, lv]),
-      "inspect existing disk": JSON.stringify({ "virtual-size": 1024 * MiB, "format": "raw" }) }]);
+      "image  /dev/data/vm-100-disk-1": JSON.stringify({ "virtual-size": 1024 * MiB, "format": "raw" }) }]);
     await assert.rejects(vmDisk.create(answer({ name: "vm-100-disk-1", size: 1024 * MiB }), await thin({ adopt: true })),
       /exists but it is not a thin LV \(of pool pool\); nothing was changed/);
     await assert.rejects(vmDisk.create(answer({ ...thinLv(1024 * MiB), pool: "other" }), await thin({ adopt: true })),

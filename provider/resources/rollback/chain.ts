@@ -1,6 +1,6 @@
 import { Script } from "../../command";
 import { LvRow, VgRow } from "../../lvm/report";
-import { measureArgv, parseMeasure } from "../../qemu";
+import { measureQcow2 } from "../../qemu";
 import { HostSession } from "../../resource";
 import { addOverlay, overlayOptions, positionOf, readChain, requireBacking, requireDiskClosed } from "../../storage/chain";
 import { activateLvs, CHECK_FREE, formatFreeVars } from "../../storage/hostChecks";
@@ -36,9 +36,7 @@ export async function rollbackChain(host: HostSession, inputs: RollbackInputs, v
 
   const current = chain.links[0].image;
   const options = overlayOptions(current);
-  const { sections } = await host.run(new Script(`measure an overlay for ${label(inputs)}`)
-    .capture("measure", measureArgv(current.virtualSizeBytes, options)));
-  const lvBytes = roundUpToExtent(parseMeasure(sections.measure).fullyAllocatedBytes, vg.extentSizeBytes);
+  const lvBytes = roundUpToExtent((await measureQcow2(host, current.virtualSizeBytes, options)).fullyAllocatedBytes, vg.extentSizeBytes);
 
   const script = new Script(operation).lock(name, LOCK_TIMEOUT_SECONDS);
   withQuiesce(script, inputs.quiesce, () => {

@@ -1,7 +1,7 @@
 import { HostCommandError, Script, sh } from "../../command";
 import { readHostLvm } from "../../lvm/hostState";
 import { LvRow } from "../../lvm/report";
-import { measureArgv, parseMeasure, readImageChain } from "../../qemu";
+import { measureQcow2, readImageChain } from "../../qemu";
 import { HostSession } from "../../resource";
 import {
   addOverlay, BrokenChainError, Chain, chainFrom, readChain, lvOrHeir, finishAbsorb, overlayOptions, positionOf,
@@ -38,9 +38,7 @@ export async function createChain(host: HostSession, inputs: SnapshotInputs, fou
   if (!chain) throw refusal(host, operation, `${vg}/${inputs.disk} has no readable qcow2 image`);
   const top = chain.links[0].image;
   const options = overlayOptions(top);
-  const { sections } = await host.run(new Script(`measure an overlay for ${label(inputs)}`)
-    .capture("measure", measureArgv(top.virtualSizeBytes, options)));
-  const lvBytes = roundUpToExtent(parseMeasure(sections.measure).fullyAllocatedBytes, found.vg.extentSizeBytes);
+  const lvBytes = roundUpToExtent((await measureQcow2(host, top.virtualSizeBytes, options)).fullyAllocatedBytes, found.vg.extentSizeBytes);
 
   const script = new Script(operation).lock(vg, LOCK_TIMEOUT_SECONDS);
   // lvrename and lvcreate refuse a taken name and too little room themselves (makeLv words their refusals), undone
