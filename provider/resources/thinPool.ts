@@ -117,6 +117,14 @@ export const thinPool: ResourceKind<ThinPoolInputs, ThinPoolOutputs> = {
     return outputsFrom(inputs, (await host.run(withState(script, inputs))).sections);
   },
 
+  /**
+   * An unconfirmed create (glue/unconfirmed.ts) made the pool if it is there as asked: its one lvcreate makes it with
+   * its size, options and tags at once, so adopt's checks tell it from another LV; a missing pool is made.
+   */
+  async finishCreate(host, inputs) {
+    return { ...(await thinPool.create(host, { ...inputs, adopt: true })), adopt: inputs.adopt };
+  },
+
   async read(host, olds) {
     const lvm = await readHostLvm(host);
     const lv = lvm.lvs.find((l) => l.vg === olds.volumeGroup && l.name === olds.name);

@@ -169,6 +169,19 @@ describe("ThinPool on a fake host", () => {
     await assert.rejects(thinPool.create(answer([pool()]), await inputs()), /logical volume data\/pool already exists; set adopt: true/);
   });
 
+  it("finishCreate after an unconfirmed create: the pool made as asked is recorded with no change; a missing one is made", async () => {
+    const made = new FakeHost([{ ...lvmSections({ name: "data", free: 0 }, [pool()]), chunk: "65536" }]);
+    const out = await thinPool.finishCreate!(made, await inputs());
+    assert.strictEqual(made.scripts.length, 1, "only the read ran");
+    assert.deepStrictEqual([out.uuid, out.adopt], ["uuid-pool", false]);
+    const missing = new FakeHost([{ ...lvmSections({ name: "data", free: 8000 * MiB }), chunk: "" }, state([pool()])]);
+    await thinPool.finishCreate!(missing, await inputs());
+    assert.ok(runs(missing.text(1), ["lvcreate", "--yes", "--type", "thin-pool", "-L", `${1024 * MiB}b`, "--zero", "y", "-n", "pool",
+      "--addtag", "pulumi-lvm/thin-refuse-above=95", "--", "data"]), missing.text(1));
+    const other = new FakeHost([{ ...lvmSections({ name: "data", free: 0 }, [pool({ size: 2048 * MiB })]), chunk: "65536" }]);
+    await assert.rejects(thinPool.finishCreate!(other, await inputs()), /data\/pool exists but its data size is 2 GiB, not 1 GiB; nothing was changed/);
+  });
+
   it("reads the guards back from the pool's tags, with defaults for a pool made outside Pulumi", () => {
     assert.deepStrictEqual(poolLimitsOf(["pulumi-lvm/thin-refuse-above=80", "pulumi-lvm/thin-max-over-commit=1.5", "pve"]),
       { refuseAbovePercent: 80, maxOverCommit: 1.5 });
