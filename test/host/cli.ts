@@ -12,9 +12,10 @@ async function main(): Promise<void> {
     console.error("usage: cli.js start <info.json>");
     process.exit(2);
   }
-  const host = await startTestHost();
-  const { image, runDir, port, pid, disks, bootSeconds, imageBuildSeconds } = host;
-  fs.writeFileSync(file, JSON.stringify({ image, runDir, port, pid, disks, bootSeconds, imageBuildSeconds }, null, 2));
+  // Three further SSH ports, so the many-hosts benchmark can attach too (test/bench/workload/manyHosts.ts).
+  const host = await startTestHost({ extraSshPorts: 3 });
+  const { image, runDir, port, pid, disks, bootSeconds, imageBuildSeconds, extraSsh } = host;
+  fs.writeFileSync(file, JSON.stringify({ image, runDir, port, pid, disks, bootSeconds, imageBuildSeconds, extraSsh }, null, 2));
   console.log(`guest ready: ssh -p ${port} root@127.0.0.1 (info in ${file})`);
   const stop = () => { void host.stop().finally(() => { fs.rmSync(file, { force: true }); process.exit(0); }); };
   process.on("SIGINT", stop);

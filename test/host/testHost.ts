@@ -27,6 +27,7 @@ export interface TestHost {
   pid: number;
   bootSeconds: number;
   imageBuildSeconds: number;
+  extraSsh?: ExtraSsh[];
   /** Runs a command on the guest as root with the system's OpenSSH client (independent of our SSH layer). */
   exec(command: string): Promise<string>;
   /**
@@ -41,6 +42,11 @@ export interface TestHost {
 export interface StartOptions {
   disks?: number;
   diskSizeGiB?: number;
+  /**
+   * Loopback ports forwarded to guest ports 2201, 2202, ... besides the one to its sshd: where further sshd instances
+   * of the guest (startExtraSshd) stand in for further hosts, each reached as a connection of its own.
+   */
+  extraSshPorts?: number;
   log?: (line: string) => void;
 }
 
@@ -70,13 +76,16 @@ export async function startTestHost(opts: StartOptions = {}): Promise<TestHost> 
   }
 
   const port = await freePort();
+  const extraSsh: ExtraSsh[] = [];
+  for (let i = 0; i < (opts.extraSshPorts ?? 0); i++) extraSsh.push({ port: await freePort(), guestPort: 2201 + i });
+  const forwards = [{ port, guestPort: 22 }, ...extraSsh].map((f) => `hostfwd=tcp:127.0.0.1:${f.port}-:${f.guestPort}`).join(",");
   const qemu = [
     "qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max", "-m", "1024", "-smp", "2",
     "-display", "none", "-monitor", "none", "-serial", `file:${path.join(runDir, "console.log")}`,
     "-kernel", path.join(image, "vmlinuz"), "-initrd", path.join(image, "initrd.img"),
     "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet",
     ...drives,
-    "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:22`, "-device", "virtio-net-pci,netdev=n0",
+    "-netdev", `user,id=n0,${forwards}`, "-device", "virtio-net-pci,netdev=n0",
     "-pidfile", path.join(runDir, "qemu.pid"),
   ];
   // Kept in the run dir, so that powerCycle (also from a process attached to this guest) boots it again the same way.
@@ -102,7 +111,7 @@ export async function startTestHost(opts: StartOptions = {}): Promise<TestHost> 
   const bootSeconds = (Date.now() - bootStart) / 1000;
   log(`guest answered SSH after ${bootSeconds.toFixed(1)} s`);
 
-  const host = describeHost({ image, runDir, port, pid, disks, bootSeconds, imageBuildSeconds }, stop);
+  const host = describeHost({ image, runDir, port, pid, disks, bootSeconds, imageBuildSeconds, extraSsh }, stop);
   try { await waitForLogin(host); } catch (e) { await host.stop(); throw e; }
   return host;
 }
@@ -146,6 +155,22 @@ export interface HostInfo {
   disks: string[];
   bootSeconds: number;
   imageBuildSeconds: number;
+  /** Further loopback ports and the guest ports they reach (StartOptions.extraSshPorts). */
+  extraSsh?: ExtraSsh[];
+}
+
+export interface ExtraSsh { port: number; guestPort: number }
+
+/**
+ * Starts a further sshd of the guest on each forwarded guest port (as a transient unit, pulumi-lvm-sshd-<port>, whose
+ * log sshTraffic counts with the main sshd's), with the guest's own host keys and users; resolves once each answers.
+ */
+export async function startExtraSshd(host: TestHost, extra: readonly ExtraSsh[]): Promise<void> {
+  for (const { guestPort } of extra) {
+    await host.exec(`systemctl is-active --quiet pulumi-lvm-sshd-${guestPort} || ` +
+      `systemd-run --quiet --unit=pulumi-lvm-sshd-${guestPort} /usr/sbin/sshd -D -p ${guestPort}`);
+  }
+  for (const { port } of extra) await waitForSshBanner(port, 60_000, () => true);
 }
 
 export function describeHost(info: HostInfo, stopQemu: () => Promise<void>): TestHost {

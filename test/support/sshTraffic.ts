@@ -5,7 +5,8 @@ import { installWrapper, removeWrappers } from "./guest";
 // provider started there. The test's own commands (TestHost.exec) ride one multiplexed connection opened before, and
 // add nothing to either.
 
-const SSHD_JOURNAL = "journalctl -u ssh --no-pager -o cat";
+// The guest's sshd, and the further ones that stand in for further hosts (startExtraSshd).
+const SSHD_JOURNAL = "journalctl -u ssh -u 'pulumi-lvm-sshd-*' --no-pager -o cat";
 
 /** Everything sshd has logged so far: any connection attempt adds lines, even one refused before it logs in. */
 export async function sshdJournal(h: TestHost): Promise<string[]> {

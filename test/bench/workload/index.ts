@@ -2,14 +2,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { closeAll } from "../../../provider/ssh";
-import { Result } from "../../engine/driver";
 import { attachTestHost } from "../../host/attach";
 import { startTestHost, TestHost } from "../../host/testHost";
-import { mustSucceed, testEngine } from "../../support/engine";
 import { rootConnection, rootConnectionArgs, scrubDisks } from "../../support/guest";
 import { countScripts, stopCountingScripts } from "../../support/sshTraffic";
 import { measured, medians, PhaseRow, table, total } from "./measure";
 import { baselinePhase, floorPlan, floorSession, naivePlan } from "./naive";
+import { phasesThroughEngine } from "./engineRun";
 import { PHASES, program, Workload, workload } from "./workload";
 
 /**
@@ -58,7 +57,7 @@ async function main(): Promise<void> {
     pluginStartMs: Math.round(Math.max(...extra.pluginStartMs)),
   };
   console.log(`\nworkload: a VG, ${n} qcow2 disks of ${w.diskMiB} MiB, a chain snapshot of each; median of ${reps} (hs = SSH handshakes, exec = scripts started)`);
-  for (const line of table(med)) console.log(line);
+  for (const line of table(med, [["ours", "floor"], ["baseline", "ours"], ["deletedWith", "floor"]])) console.log(line);
   console.log(`ours: state ${summary.stateBytesPerResource} bytes per resource; serialized provider per resource ` +
     `${Object.entries(summary.providerBytesPerResource).map(([t, b]) => `${t} ${b}`).join(", ")} bytes; ` +
     `plugin peak RSS ${summary.pluginPeakRssMB.toFixed(0)} MB; plugin start ${summary.pluginStartMs} ms`);
@@ -94,28 +93,13 @@ async function baseline(h: TestHost, w: Workload): Promise<PhaseRow[]> {
 /** Ours: the program through the engine driver and the real plugin, one operation per phase; `deletedWith` as program() says. */
 async function ours(h: TestHost, w: Workload, extra: { stateBytesPerResource: number[]; providerBytes: Record<string, number>; pluginPeakRssMB: number[]; pluginStartMs: number[] },
   deletedWith: boolean): Promise<PhaseRow[]> {
-  const { engine, stateFile } = testEngine("bench");
   const args = rootConnectionArgs(h);
-  const noted = (r: Result) => {
-    mustSucceed(r);
+  return phasesThroughEngine(h, "bench", (snapshots) => program(w, args, { snapshots, deletedWith }), (phase, r, { engine, stateFile }) => {
     if (r.pluginPeakRss) extra.pluginPeakRssMB.push(r.pluginPeakRss / 1e6);
     if (r.pluginStartMs) extra.pluginStartMs.push(r.pluginStartMs);
     Object.assign(extra.providerBytes, r.providerBytes);
-    return r;
-  };
-  const work = {
-    create: () => engine.up(program(w, args, { snapshots: false, deletedWith })),
-    snapshot: () => engine.up(program(w, args, { snapshots: true, deletedWith })),
-    refresh: () => engine.refresh(),
-    unchanged: () => engine.up(program(w, args, { snapshots: true, deletedWith })),
-    destroy: () => engine.destroy(),
-  };
-  const rows: PhaseRow[] = [];
-  for (const phase of PHASES) {
-    rows.push(await measured(h, phase, async () => noted(await work[phase]())));
     if (phase === "snapshot") extra.stateBytesPerResource.push(Math.round(fs.statSync(stateFile).size / engine.readState().resources.length));
-  }
-  return rows;
+  });
 }
 
 void main().catch((e) => { console.error(e); process.exitCode = 1; });

@@ -35,18 +35,22 @@ export function total(rows: PhaseRow[]): Omit<PhaseRow, "phase"> {
 
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0.0005 ? `${(a / b).toFixed(2)}x` : "—");
 
-/** The table the benchmark prints: one row per phase, then the total, for every way; ratios from the same run. */
-export function table(ways: Record<string, PhaseRow[]>): string[] {
+/**
+ * The table a benchmark prints: one row per phase, then the total, for every way; the ratios `[a, b]` (a's seconds
+ * over b's) from the same run, for the ways present.
+ */
+export function table(ways: Record<string, PhaseRow[]>, ratios: [string, string][]): string[] {
   const names = Object.keys(ways);
+  const shown = ratios.filter(([a, b]) => ways[a] && ways[b]);
+  const width = Math.max(12, ...names.map((n) => n.length + 2));
   const rows = [...PHASES.map((p) => ({ label: p as string, get: (w: string) => ways[w].find((r) => r.phase === p)! })),
     { label: "total", get: (w: string) => total(ways[w]) }];
-  const head = ["phase".padEnd(10), ...names.map((n) => `${n} s`.padStart(12)), "ours/floor".padStart(11), "base/ours".padStart(10),
-    ...names.map((n) => `${n} hs/exec`.padStart(18))].join(" ");
+  const head = ["phase".padEnd(10), ...names.map((n) => `${n} s`.padStart(width)), ...shown.map(([a, b]) => `${a}/${b}`.padStart(width)),
+    ...names.map((n) => `${n} hs/exec`.padStart(width + 8))].join(" ");
   return [head, ...rows.map(({ label, get }) => [
     label.padEnd(10),
-    ...names.map((n) => get(n).seconds.toFixed(2).padStart(12)),
-    ratio(ways.ours && get("ours").seconds, ways.floor && get("floor").seconds).padStart(11),
-    ratio(ways.baseline && get("baseline").seconds, ways.ours && get("ours").seconds).padStart(10),
-    ...names.map((n) => `${get(n).handshakes}/${get(n).execs}`.padStart(18)),
+    ...names.map((n) => get(n).seconds.toFixed(2).padStart(width)),
+    ...shown.map(([a, b]) => ratio(get(a).seconds, get(b).seconds).padStart(width)),
+    ...names.map((n) => `${get(n).handshakes}/${get(n).execs}`.padStart(width + 8)),
   ].join(" "))];
 }

@@ -29,13 +29,25 @@ export function workload(vg: string, device: string, n: number, first = 0): Work
  * `deletedWith: disk` and each disk `deleteSnapshots: true`, so a destroy removes each chain with its disk instead of
  * merging it first.
  */
-export function program(w: Workload, connection: ConnectionArgs, o: { snapshots: boolean; deletedWith?: boolean }): () => void {
+export function program(w: Workload, connection: ConnectionArgs, o: ProgramOptions): () => void {
+  return programOnHosts([{ w, connection }], o);
+}
+
+export interface ProgramOptions { snapshots: boolean; deletedWith?: boolean }
+
+/** The workloads of several hosts as one program (one stack); resource names say the host where there are several. */
+export function programOnHosts(parts: { w: Workload; connection: ConnectionArgs }[], o: ProgramOptions): () => void {
   return () => {
-    const vg = new VolumeGroup("vg", { connection, name: w.vg, devices: [w.device] });
-    for (const [i, d] of w.disks().entries()) {
-      const disk = new VmDisk(`disk${i}`, { connection, volumeGroup: vg.name, name: d.disk, size: `${w.diskMiB}MiB`, format: "qcow2",
-        ...(o.deletedWith ? { deleteSnapshots: true } : {}) });
-      if (o.snapshots) new Snapshot(`golden${i}`, { connection, volumeGroup: vg.name, disk: disk.name, name: "golden" }, o.deletedWith ? { deletedWith: disk } : {});
+    for (const [k, { w, connection }] of parts.entries()) {
+      const at = parts.length > 1 ? `h${k}-` : "";
+      const vg = new VolumeGroup(`${at}vg`, { connection, name: w.vg, devices: [w.device] });
+      for (const [i, d] of w.disks().entries()) {
+        const disk = new VmDisk(`${at}disk${i}`, { connection, volumeGroup: vg.name, name: d.disk, size: `${w.diskMiB}MiB`, format: "qcow2",
+          ...(o.deletedWith ? { deleteSnapshots: true } : {}) });
+        if (o.snapshots) {
+          new Snapshot(`${at}golden${i}`, { connection, volumeGroup: vg.name, disk: disk.name, name: "golden" }, o.deletedWith ? { deletedWith: disk } : {});
+        }
+      }
     }
   };
 }
