@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from "util";
 import { z } from "zod";
 import { Script, sh } from "../command";
+import { deviceUuidArgv, parseLvUuidOfDevice } from "../lvm/device";
 import { readHostLvm } from "../lvm/hostState";
 import { LvRow, parseLvs, reportArgv } from "../lvm/report";
 import {
@@ -21,6 +22,8 @@ const MiB = 1024 * KiB;
 
 /** The Proxmox VE 9 qcow2-on-LVM layout, used when the host's qemu-img has subclusters (qemu 5.2+). */
 const SUBCLUSTER_CLUSTER_SIZE = 128 * KiB;
+/** qemu-img's qcow2 cluster size where none is given. */
+const QEMU_CLUSTER_SIZE = 64 * KiB;
 const DEFAULT_PREALLOCATION: Preallocation = "metadata";
 
 /**
@@ -110,17 +113,19 @@ export type VmDiskOutputs = VmDiskInputs & z.infer<typeof VmDiskOutputFields>;
  * set (deleteSnapshots), when they are left in $snapshots for REMOVE_SNAPSHOTS.
  */
 const REQUIRE_REMOVABLE = sh`rows=$(lvs --noheadings --separator '|' -o lv_name,lv_attr,origin,lv_tags -- "$vg" 2>/dev/null) || exit 0
-attr=$(printf '%s\n' "$rows" | awk -F'|' -v lv="$lv" '{ sub(/^ +/, "", $1) } $1 == lv { print $2 }')
+found=$(printf '%s\n' "$rows" |
+  awk -F'|' -v lv="$lv" -v prefix="$chain_prefix" -v snap="$snapshot_lv_prefix" -v tag="$snapshot_tag" '
+    { sub(/^ +/, "", $1); named = "" }
+    $1 == lv { attr = $2 }
+    match($4, "(^|,)" tag "[^,]*") { named = substr($4, RSTART, RLENGTH); sub(/^,/, "", named); named = snap substr(named, length(tag) + 1) }
+    $3 == lv || (index($1, prefix) == 1 && $1 ~ /[.]qcow2$/) || (named != "" && $1 == named) { snapshots = snapshots (snapshots == "" ? "" : ",") $1 }
+    END { print attr "|" snapshots }')
+attr=\${found%%|*}
+snapshots=\${found#*|}
 [ -n "$attr" ] || exit 0
 case "$attr" in
   ?????o*) __fail "$vg/$lv is open (in use, e.g. by a running VM); $what" ;;
 esac
-snapshots=$(printf '%s\n' "$rows" |
-  awk -F'|' -v lv="$lv" -v prefix="$chain_prefix" -v snap="$snapshot_lv_prefix" -v tag="$snapshot_tag" '
-    { sub(/^ +/, "", $1); named = "" }
-    match($4, "(^|,)" tag "[^,]*") { named = substr($4, RSTART, RLENGTH); sub(/^,/, "", named); named = snap substr(named, length(tag) + 1) }
-    $3 == lv || (index($1, prefix) == 1 && $1 ~ /[.]qcow2$/) || (named != "" && $1 == named) { print $1 }' |
-  paste -sd, -)
 if [ -n "$snapshots" ] && [ -z "$remove_snapshots" ]; then
   __fail "$vg/$lv still has snapshots: $snapshots; delete them first, or set deleteSnapshots: true to remove them with the disk"
 fi`;
@@ -204,7 +209,11 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
         inputs.source.path, vars.dev]);
     }
     script.run("finish the create", ["lvchange", "--deltag", CREATING_TAG, "--", label(inputs)]);
-    return outputsFrom(inputs, (await host.run(withState(script, inputs))).sections);
+    // A thin disk's outputs include what its pool reports (allocation): read back as after an update. Of a thick disk
+    // only the uuid is not known already, read from the kernel (an lvs costs a slow host half a second in the lock).
+    if (pool) return outputsFrom(inputs, (await host.run(withState(script, inputs))).sections);
+    const { sections } = await host.run(script.capture("uuid", deviceUuidArgv(vars.dev)));
+    return createdOutputs(inputs, found.lvBytes, parseLvUuidOfDevice(sections.uuid), qcow2);
   },
 
   /**
@@ -445,6 +454,24 @@ function outputsFrom(inputs: VmDiskInputs, sections: Record<string, string>): Vm
   const lv = findLv(parseLvs(sections.lvs), inputs);
   if (!lv) throw new Error(`logical volume ${label(inputs)} is missing after the operation`);
   return describe(inputs, lv, inputs.format === "qcow2" ? parseImageInfo(sections.image) : undefined);
+}
+
+/**
+ * The outputs of a thick disk just made as `inputs` asks: an active LV of `lvBytes` with the inputs' tags, unopened,
+ * holding (qcow2) an image of the inputs' size made with `qcow2` (a convert into it with -n keeps its size and layout).
+ */
+function createdOutputs(inputs: VmDiskInputs, lvBytes: number, uuid: string, qcow2: Qcow2Options | undefined): VmDiskOutputs {
+  return {
+    ...inputs,
+    path: devicePath(inputs),
+    lvName: inputs.name,
+    uuid,
+    lvSizeBytes: lvBytes,
+    virtualSizeBytes: qcow2 ? inputs.size : lvBytes,
+    active: true,
+    open: false,
+    ...(qcow2 ? { clusterSizeBytes: qcow2.clusterSizeBytes ?? QEMU_CLUSTER_SIZE, extendedL2: qcow2.extendedL2 } : {}),
+  };
 }
 
 /** The outputs: the inputs, with the LV (and the qcow2 image in it) as the host reports them. */

@@ -47,8 +47,11 @@ export function makeLv(script: Script, step: string, argv: readonly string[], va
   return script.code(step, MAKE_LV, vars, argv);
 }
 
-/** /dev/VG/LV appears through udev a moment after lvcreate (or lvrename) returns. */
-export const WAIT_FOR_DEVICE = sh`if command -v udevadm >/dev/null 2>&1; then udevadm settle; fi
+/**
+ * /dev/VG/LV appears through udev, which LVM itself waits for (udev_sync) where it can; where the node is missing
+ * when lvcreate (or lvrename) returns, wait for udev to settle.
+ */
+export const WAIT_FOR_DEVICE = sh`if [ ! -b "$dev" ] && command -v udevadm >/dev/null 2>&1; then udevadm settle; fi
 [ -b "$dev" ] || __fail "$dev did not appear after the logical volume was activated"`;
 
 /**
@@ -58,14 +61,13 @@ export const WAIT_FOR_DEVICE = sh`if command -v udevadm >/dev/null 2>&1; then ud
  * dmsetup gives no count, lv_attr decides.
  */
 export const REQUIRE_CLOSED = sh`if [ -b "/dev/$vg/$lv" ]; then
-  count=$(dmsetup info -c --noheadings -o open -- "/dev/$vg/$lv" 2>/dev/null | tr -d ' ') || count=
+  count=$(dmsetup info -c --noheadings -o open -- "/dev/$vg/$lv" 2>/dev/null) || count=
   case "$count" in
-    0) ;;
-    [1-9]*) __fail "$vg/$lv is open (in use, e.g. by a running VM); $what" ;;
-    *)
-      case "$(lvs --noheadings -o lv_attr -- "$vg/$lv" | tr -d ' ')" in
-        ?????o*) __fail "$vg/$lv is open (in use, e.g. by a running VM); $what" ;;
-      esac ;;
+    *[!0-9[:space:]]*|"")
+      case "$(lvs --noheadings -o lv_attr -- "$vg/$lv" | tr -d ' ')" in ?????o*) count=1 ;; *) count=0 ;; esac ;;
+  esac
+  case "$count" in
+    *[1-9]*) __fail "$vg/$lv is open (in use, e.g. by a running VM); $what" ;;
   esac
 fi`;
 

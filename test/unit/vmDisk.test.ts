@@ -10,6 +10,9 @@ import { EXTENT, FakeHost, FakeLv, lvmSections, MEASURE_32MIB, MEASURE_64MIB, qc
 const provider = dynamicProvider(vmDisk, noHost);
 const base = { connection, volumeGroup: "data", name: "vm-100-disk-0.qcow2", size: "32MiB", format: "qcow2" };
 const MiB = 1024 * 1024;
+/** What dmsetup reports as a new LV's device uuid, and the LV's uuid as LVM prints it. */
+const DEVICE_UUID = `LVM-${"V".repeat(32)}abcdefGHIJklmnOPQRstuvWXYZ012345`;
+const LV_UUID = "abcdef-GHIJ-klmn-OPQR-stuv-WXYZ-012345";
 
 async function failures(news: Record<string, unknown>, olds: Record<string, unknown> = {}) {
   const { failures: found } = await provider.check!(olds, news);
@@ -121,7 +124,7 @@ describe("VmDisk create (fake host)", () => {
   it("qcow2: measures, then under the VG lock checks, creates a fully-allocated LV, waits for udev, formats", async () => {
     const host = new FakeHost([
       { ...lvmSections({ name: "data", free: 8000 * MiB }), measure: MEASURE_32MIB },
-      { ...lvmSections({ name: "data", free: 7964 * MiB }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB, tags: ["pve"] }]), image: qcow2Info(32 * MiB) },
+      { uuid: DEVICE_UUID },
     ]);
     const out = await vmDisk.create(host, await inputs({ tags: ["pve"] }));
 
@@ -140,14 +143,16 @@ describe("VmDisk create (fake host)", () => {
       "/dev/data/vm-100-disk-0.qcow2", String(32 * MiB)]), create);
     assert.ok(create.includes("need='37748736'") && create.includes("need_text='36 MiB'"), "free space is checked for the whole LV");
     assert.ok(!create.includes("check the name is free") && !create.includes("check free space"), "lvcreate checks the name and the room itself");
-    const order = ["lock", "lvcreate", "wait for the device", "qemu-img create"];
+    const order = ["lock", "lvcreate", "wait for the device", "qemu-img create", "finish the create", "uuid"];
     const at = order.map((s) => stepAt(create, s));
+    assert.ok(runs(create, ["dmsetup", "info", "-c", "--noheadings", "-o", "uuid", "--", "/dev/data/vm-100-disk-0.qcow2"]), create);
+    assert.ok(!create.includes("'lvs'") && !create.includes("'qemu-img' 'info'"), "what the create made is known: only its uuid is read");
     assert.deepStrictEqual([...at].sort((a, b) => a - b), at, `steps run in the order ${order.join(", ")}`);
 
     assert.deepStrictEqual({ ...out, connection: undefined }, {
       connection: undefined, volumeGroup: "data", name: "vm-100-disk-0.qcow2", size: 32 * MiB, format: "qcow2",
       wipeOnDelete: false, tags: ["pve"], adopt: false, path: "/dev/data/vm-100-disk-0.qcow2", lvName: "vm-100-disk-0.qcow2",
-      uuid: "uuid-vm-100-disk-0.qcow2", lvSizeBytes: 36 * MiB, virtualSizeBytes: 32 * MiB, active: true, open: false,
+      uuid: LV_UUID, lvSizeBytes: 36 * MiB, virtualSizeBytes: 32 * MiB, active: true, open: false,
       clusterSizeBytes: 131072, extendedL2: true,
     });
   });
@@ -155,9 +160,10 @@ describe("VmDisk create (fake host)", () => {
   it("qcow2 on a qemu-img without subclusters: qemu's default layout", async () => {
     const host = new FakeHost([
       { ...lvmSections({ name: "data", free: 8000 * MiB }), measure: MEASURE_32MIB },
-      { ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]), image: qcow2Info(32 * MiB, 65536, false) },
+      { uuid: DEVICE_UUID },
     ], { qcow2ExtendedL2: false });
-    await vmDisk.create(host, await inputs());
+    const out = await vmDisk.create(host, await inputs());
+    assert.deepStrictEqual([out.clusterSizeBytes, out.extendedL2], [65536, false]);
     assert.ok(host.text(0).includes("'extended_l2=off,preallocation=metadata'"), host.text(0));
     assert.ok(host.text(1).includes("'extended_l2=off,preallocation=metadata'"), host.text(1));
   });
@@ -179,7 +185,7 @@ describe("VmDisk create (fake host)", () => {
   it("preallocation full on an LV: zeroes the LV, then creates with metadata (qemu-img refuses full on a device)", async () => {
     const host = new FakeHost([
       { ...lvmSections({ name: "data", free: 8000 * MiB }), measure: MEASURE_32MIB },
-      { ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]), image: qcow2Info(32 * MiB) },
+      { uuid: DEVICE_UUID },
     ]);
     await vmDisk.create(host, await inputs({ qcow2: { preallocation: "full" } }));
     const create = host.text(1);
@@ -191,7 +197,7 @@ describe("VmDisk create (fake host)", () => {
   it("raw: an LV of the size rounded up to whole extents, nothing written into it", async () => {
     const host = new FakeHost([
       lvmSections({ name: "data", free: 8000 * MiB }),
-      lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-1", size: 20 * MiB }]),
+      { uuid: DEVICE_UUID },
     ]);
     const out = await vmDisk.create(host, await inputs({ name: "vm-100-disk-1", format: "raw", size: "18MiB" }));
     const create = host.text(1);
@@ -205,7 +211,7 @@ describe("VmDisk create (fake host)", () => {
     const host = new FakeHost([
       { "inspect source image": qcow2Info(6 * MiB, 65536, false) },
       { ...lvmSections({ name: "data", free: 8000 * MiB }), measure: MEASURE_32MIB },
-      { ...lvmSections({ name: "data", free: 0 }, [{ name: "vm-100-disk-0.qcow2", size: 36 * MiB }]), image: qcow2Info(32 * MiB) },
+      { uuid: DEVICE_UUID },
     ]);
     await vmDisk.create(host, await inputs({ source: { path: "/srv/images/debian.qcow2" } }));
     assert.ok(runs(host.text(0), ["qemu-img", "info", "--output=json", "/srv/images/debian.qcow2"]), host.text(0));
@@ -235,7 +241,7 @@ describe("VmDisk create (fake host)", () => {
   it("a create cut off earlier (its LV still tagged creating) is removed under the lock and made again", async () => {
     const cut = { name: "vm-100-disk-0.qcow2", size: 36 * MiB, tags: ["pulumi-lvm/format=qcow2", "pulumi-lvm/creating"] };
     const host = new FakeHost([{ ...lvmSections({ name: "data", free: 1000 * MiB }, [cut]), measure: MEASURE_32MIB },
-      { lvs: lvmSections({ name: "data", free: 0 }, [{ ...cut, tags: ["pulumi-lvm/format=qcow2"] }]).lvs, image: qcow2Info(32 * MiB) }]);
+      { uuid: DEVICE_UUID }]);
     await vmDisk.create(host, await inputs());
     const create = host.text(1);
     assert.ok(stepAt(create, "remove what a create cut off left") < stepAt(create, "lvcreate"), create);

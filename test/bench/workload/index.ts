@@ -7,9 +7,10 @@ import { startTestHost, TestHost } from "../../host/testHost";
 import { rootConnection, rootConnectionArgs, scrubDisks } from "../../support/guest";
 import { countScripts, stopCountingScripts } from "../../support/sshTraffic";
 import { measured, medians, PhaseRow, table, total } from "./measure";
-import { baselinePhase, floorPlan, floorSession, naivePlan } from "./naive";
+import { baselinePhase, floorPlan, floorSession, journaledFloorPlan, naivePlan } from "./naive";
 import { phasesThroughEngine } from "./engineRun";
-import { PHASES, program, Workload, workload } from "./workload";
+import { PhaseName, PHASES, program, Workload, workload } from "./workload";
+import { Argv } from "../../../provider/command";
 
 /**
  * The workload benchmark (issue 12): a VG and N qcow2 disks, a chain snapshot of each, a refresh, an up that changes
@@ -20,7 +21,7 @@ import { PHASES, program, Workload, workload } from "./workload";
  * `PULUMI_LVM_TEST_HOST=<info.json>` attaches to a running guest; `N` (default 20), `REPS` (default 3),
  * `BENCH_OUT` (default <tmp>/pulumi-lvm-bench) where the JSON goes, `WAYS` (default all four) which ways to run.
  */
-const WAYS = ["floor", "baseline", "ours", "deletedWith"] as const;
+const WAYS = ["floor", "journaled", "baseline", "ours", "deletedWith"] as const;
 type Way = typeof WAYS[number];
 
 async function main(): Promise<void> {
@@ -30,12 +31,12 @@ async function main(): Promise<void> {
   const h: TestHost = info ? attachTestHost(JSON.parse(fs.readFileSync(info, "utf8"))) : await startTestHost();
   const w = workload("benchvg", h.disks[h.disks.length - 1], n);
   const clean = () => scrubDisks(h, [w.device], [w.vg]);
-  const runs: Record<Way, PhaseRow[][]> = { floor: [], baseline: [], ours: [], deletedWith: [] };
+  const runs: Record<Way, PhaseRow[][]> = { floor: [], journaled: [], baseline: [], ours: [], deletedWith: [] };
   const ways = (process.env.WAYS ?? WAYS.join(",")).split(",") as Way[];
   const extra = { stateBytesPerResource: [] as number[], providerBytes: {} as Record<string, number>, pluginPeakRssMB: [] as number[], pluginStartMs: [] as number[] };
   try {
     await countScripts(h);
-    const run = { floor: () => floor(h, w), baseline: () => baseline(h, w), ours: () => ours(h, w, extra, false), deletedWith: () => ours(h, w, extra, true) };
+    const run = { floor: () => floor(h, floorPlan(w)), journaled: () => floor(h, journaledFloorPlan(w)), baseline: () => baseline(h, w), ours: () => ours(h, w, extra, false), deletedWith: () => ours(h, w, extra, true) };
     for (let rep = 1; rep <= reps; rep++) {
       for (const way of ways) {
         await clean();
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
     pluginStartMs: Math.round(Math.max(...extra.pluginStartMs)),
   };
   console.log(`\nworkload: a VG, ${n} qcow2 disks of ${w.diskMiB} MiB, a chain snapshot of each; median of ${reps} (hs = SSH handshakes, exec = scripts started)`);
-  for (const line of table(med, [["ours", "floor"], ["baseline", "ours"], ["deletedWith", "floor"]])) console.log(line);
+  for (const line of table(med, [["ours", "floor"], ["baseline", "ours"], ["ours", "journaled"], ["journaled", "floor"], ["deletedWith", "floor"]])) console.log(line);
   console.log(`ours: state ${summary.stateBytesPerResource} bytes per resource; serialized provider per resource ` +
     `${Object.entries(summary.providerBytesPerResource).map(([t, b]) => `${t} ${b}`).join(", ")} bytes; ` +
     `plugin peak RSS ${summary.pluginPeakRssMB.toFixed(0)} MB; plugin start ${summary.pluginStartMs} ms`);
@@ -68,8 +69,8 @@ async function main(): Promise<void> {
   console.log(`written to ${file}`);
 }
 
-async function floor(h: TestHost, w: Workload): Promise<PhaseRow[]> {
-  const plan = floorPlan(w);
+/** One script per phase in one SSH session: the floor, or the journaled floor. */
+async function floor(h: TestHost, plan: Record<PhaseName, Argv[]>): Promise<PhaseRow[]> {
   let session: Awaited<ReturnType<typeof floorSession>> | undefined;
   const rows: PhaseRow[] = [];
   try {

@@ -10,6 +10,9 @@ import { execScript } from "../../../provider/ssh/exec";
 import { Semaphore } from "../../../provider/ssh/semaphore";
 import { PhaseName, Workload } from "./workload";
 
+/** The image layout pulumi-lvm gives a disk and its overlays by default: Proxmox VE 9's (128 KiB subclustered clusters). */
+const LAYOUT = "cluster_size=131072,extended_l2=on,preallocation=metadata";
+
 /** The commands of one resource in one phase. */
 type Steps = Argv[];
 /** The resources of one phase, in the groups the engine would run one after another (each group in parallel). */
@@ -25,12 +28,12 @@ export function naivePlan(w: Workload): Record<PhaseName, PhasePlan> {
   return {
     create: [
       [[["pvcreate", "--yes", device], ["vgcreate", "--yes", vg, device]]],
-      disks.map((d) => [["lvcreate", "--yes", "-Wy", "-L", lvSize, "-n", d.disk, vg], ["qemu-img", "create", "-q", "-f", "qcow2", dev(d.disk), size]]),
+      disks.map((d) => [["lvcreate", "--yes", "-Wy", "-L", lvSize, "-n", d.disk, vg], ["qemu-img", "create", "-q", "-f", "qcow2", "-o", LAYOUT, dev(d.disk), size]]),
     ],
     snapshot: [disks.map((d) => [
       ["lvrename", vg, d.disk, d.snapshot],
       ["lvcreate", "--yes", "-Wy", "-L", lvSize, "-n", d.disk, vg],
-      ["qemu-img", "create", "-q", "-f", "qcow2", "-b", d.snapshot, "-F", "qcow2", dev(d.disk)],
+      ["qemu-img", "create", "-q", "-f", "qcow2", "-o", LAYOUT, "-b", d.snapshot, "-F", "qcow2", dev(d.disk)],
     ])],
     // A read per resource: its LV, and its image (the disk's whole chain for a snapshot).
     refresh: [[
@@ -61,6 +64,59 @@ export function floorPlan(w: Workload): Record<PhaseName, Argv[]> {
     create: flat(plan.create), snapshot: flat(plan.snapshot), unchanged: [], destroy: flat(plan.destroy),
     refresh: [["lvs", "--reportformat", "json", w.vg],
       ...w.disks().map((d) => ["qemu-img", "info", "-U", "--backing-chain", "--output=json", `/dev/${w.vg}/${d.disk}`])],
+  };
+}
+
+/**
+ * The floor plus what pulumi-lvm's locked scripts add to the same LVM and qemu-img commands for safety, in one script
+ * per phase: each disk's create journaled (`creating` tag at lvcreate, removed at the end) and read back (`lvs`, and
+ * `qemu-img info`); each chain snapshot journaled (`snapshotting=` added before the rename, removed after the overlay);
+ * each snapshot's merge journaled (`absorbs=`), and each disk's delete preceded by the `lvs` that finds its snapshots.
+ * The reads before the locks and every round trip are left out: the gap between this and the floor is what the
+ * journal and read-backs cost, the gap between ours and this what the architecture costs.
+ */
+export function journaledFloorPlan(w: Workload): Record<PhaseName, Argv[]> {
+  const { vg, device } = w;
+  const dev = (lv: string) => `/dev/${vg}/${lv}`;
+  const at = (lv: string) => `${vg}/${lv}`;
+  const size = `${w.diskMiB}M`;
+  const lvSize = `${w.lvMiB}m`;
+  const creating = "pulumi-lvm/creating";
+  const disks = w.disks();
+  return {
+    create: [["pvcreate", "--yes", device], ["vgcreate", "--yes", vg, device], ...disks.flatMap((d) => [
+      ["lvcreate", "--yes", "-Wy", "-Zy", "-L", lvSize, "-n", d.disk, "--addtag", creating, vg],
+      ["qemu-img", "create", "-q", "-f", "qcow2", "-o", LAYOUT, dev(d.disk), size],
+      ["lvchange", "--deltag", creating, at(d.disk)],
+      ["lvs", "--reportformat", "json", at(d.disk)],
+      ["qemu-img", "info", "-U", "--output=json", dev(d.disk)],
+    ])],
+    snapshot: disks.flatMap((d) => {
+      const journal = `pulumi-lvm/snapshotting=${d.disk}:${d.snapshot}`;
+      return [
+        ["lvchange", "--addtag", journal, at(d.disk)],
+        ["lvrename", vg, d.disk, d.snapshot],
+        ["lvcreate", "--yes", "-Wy", "-L", lvSize, "-n", d.disk, vg],
+        ["qemu-img", "create", "-q", "-f", "qcow2", "-o", LAYOUT, "-b", d.snapshot, "-F", "qcow2", dev(d.disk)],
+        ["lvchange", "--deltag", journal, at(d.snapshot)],
+      ];
+    }),
+    refresh: floorPlan(w).refresh,
+    unchanged: [],
+    destroy: [
+      ...disks.flatMap((d) => {
+        const journal = `pulumi-lvm/absorbs=${d.disk}`;
+        return [
+          ["lvchange", "--addtag", journal, at(d.snapshot)],
+          ["qemu-img", "commit", "-q", dev(d.disk)],
+          ["lvremove", "--yes", at(d.disk)],
+          ["lvrename", vg, d.snapshot, d.disk],
+          ["lvchange", "--deltag", journal, at(d.disk)],
+        ];
+      }),
+      ...disks.flatMap((d) => [["lvs", "--reportformat", "json", vg], ["lvremove", "--yes", at(d.disk)]]),
+      ["vgremove", "--yes", vg], ["pvremove", "--yes", device],
+    ],
   };
 }
 
