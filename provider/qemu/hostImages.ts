@@ -1,4 +1,4 @@
-import { batchedReads, CommandRunner } from "../command";
+import { batchedReads, CommandRunner, Script } from "../command";
 import { ChainRead, CHAIN_INFO, ImageInfo, INFO_IF_PRESENT, parseImageChain, parseImageInfo } from "./info";
 
 /** One image (`format` skips probing), or a qcow2 disk's whole backing chain (`chain`). */
@@ -8,11 +8,18 @@ type ImageRequest =
 
 const sectionOf = (r: ImageRequest) => ("chain" in r ? `chain ${r.image}` : `image ${r.format} ${r.image}`);
 
+/**
+ * A qcow2 image whose backing chain the same batch reads (a disk refreshed with its snapshots) is read once: the chain
+ * starts with it, so its own `qemu-img info` is left out (readImageInfo takes the chain's top instead).
+ */
+const readsItsChain = (r: ImageRequest, chains: Set<string>) => !("chain" in r) && r.format === "qcow2" && chains.has(r.image);
+
 const readBatched = batchedReads<ImageRequest>("read disk images", (script, requests) => {
   const unique = new Map(requests.map((r) => [sectionOf(r), r]));
+  const chains = new Set(requests.filter((r) => "chain" in r).map((r) => r.image));
   for (const [section, r] of unique) {
     if ("chain" in r) script.captureCode(section, CHAIN_INFO, { image: r.image, ...r.chain });
-    else script.captureCode(section, INFO_IF_PRESENT, { image: r.image, format: r.format });
+    else if (!readsItsChain(r, chains)) script.captureCode(section, INFO_IF_PRESENT, { image: r.image, format: r.format });
   }
   return script;
 });
@@ -24,8 +31,23 @@ const readBatched = batchedReads<ImageRequest>("read disk images", (script, requ
  */
 export async function readImageInfo(host: CommandRunner, image: string, format: string): Promise<ImageInfo | undefined> {
   const request = { image, format };
-  const text = (await readBatched(host, request))[sectionOf(request)] ?? "";
+  const sections = await readBatched(host, request);
+  const text = sections[sectionOf(request)];
+  if (text === undefined) return topOfChain(host, image, sections[`chain ${image}`] ?? "");
   return text.trim() === "" ? undefined : parseImageInfo(text);
+}
+
+/** The top image of a chain read in the same batch; where that chain could not be read, the image on its own. */
+async function topOfChain(host: CommandRunner, image: string, chainText: string): Promise<ImageInfo | undefined> {
+  if (chainText.trim() === "") return undefined;
+  const read = parseImageChain(chainText);
+  if ("images" in read) {
+    const { filename: _, ...top } = read.images[0];
+    return top;
+  }
+  const { sections } = await host.run(new Script(`read disk image ${image}`)
+    .captureCode("image", INFO_IF_PRESENT, { image, format: "qcow2" }));
+  return sections.image.trim() === "" ? undefined : parseImageInfo(sections.image);
 }
 
 /**

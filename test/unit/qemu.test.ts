@@ -2,7 +2,7 @@
 // and the batched image read.
 import * as assert from "assert";
 import { CommandRunner, Script, ScriptResult } from "../../provider/command";
-import { measureArgv, parseImageInfo, parseMeasure, qcow2OptionString, readImageInfo } from "../../provider/qemu";
+import { measureArgv, parseImageInfo, parseMeasure, qcow2OptionString, readImageChain, readImageInfo } from "../../provider/qemu";
 
 /** `qemu-img info --output=json -U -f qcow2` of a disk created with cluster_size=131072,extended_l2=on,preallocation=metadata. */
 const INFO_QCOW2_ON_LV = `{
@@ -121,6 +121,17 @@ class ImageHost implements CommandRunner {
   }
 }
 
+/** Answers each script with the next of its canned sections. */
+class SectionsHost implements CommandRunner {
+  readonly target = "root@fake:22";
+  readonly scripts: Script[] = [];
+  constructor(private readonly answers: Record<string, string>[]) {}
+  async run(script: Script): Promise<ScriptResult> {
+    this.scripts.push(script);
+    return { sections: this.answers.shift() ?? {}, stderr: "" };
+  }
+}
+
 describe("readImageInfo", () => {
   it("reads every image asked for in the same tick in one round trip", async () => {
     const host = new ImageHost({ "/dev/vg/a.qcow2": INFO_QCOW2_ON_LV, "/dev/vg/b.qcow2": INFO_OVERLAY, "/dev/vg/gone.qcow2": "" });
@@ -146,6 +157,28 @@ describe("readImageInfo", () => {
     assert.strictEqual(a.status, "fulfilled");
     assert.strictEqual(bad.status, "rejected");
     assert.match(String((bad as PromiseRejectedResult).reason), /Image is not in qcow2 format/);
+  });
+
+  it("reads a qcow2 disk whose chain the same batch reads once: its info is the chain's top", async () => {
+    const chain = JSON.stringify([{ ...JSON.parse(INFO_QCOW2_ON_LV), filename: "/dev/vg/a.qcow2" }]);
+    const host = new SectionsHost([{ "chain /dev/vg/a.qcow2": chain }]);
+    const [info, read] = await Promise.all([
+      readImageInfo(host, "/dev/vg/a.qcow2", "qcow2"),
+      readImageChain(host, "vg", "a.qcow2", "snap_a_"),
+    ]);
+    assert.strictEqual(host.scripts.length, 1);
+    const text = host.scripts[0].text();
+    assert.ok(text.includes("--backing-chain") && !text.includes("__section 'image qcow2 /dev/vg/a.qcow2'"), text);
+    assert.deepStrictEqual(info, parseImageInfo(INFO_QCOW2_ON_LV));
+    assert.ok(read && "images" in read && read.images[0].filename === "/dev/vg/a.qcow2");
+  });
+
+  it("reads the image on its own where the chain it tops could not be read", async () => {
+    const broken = "qemu-img: Could not open '/dev/vg/snap_a_x.qcow2': No such file or directory";
+    const host = new SectionsHost([{ "chain /dev/vg/a.qcow2": broken }, { image: INFO_QCOW2_ON_LV }]);
+    const [info] = await Promise.all([readImageInfo(host, "/dev/vg/a.qcow2", "qcow2"), readImageChain(host, "vg", "a.qcow2", "snap_a_")]);
+    assert.strictEqual(host.scripts.length, 2);
+    assert.strictEqual(info?.virtualSizeBytes, 67108864);
   });
 
   it("starts a new round trip for a caller that asks after the batch was sent", async () => {
