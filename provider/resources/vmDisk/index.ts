@@ -1,24 +1,24 @@
 import { isDeepStrictEqual } from "util";
-import { z } from "zod";
-import { Script, sh } from "../command";
-import { deviceUuidArgv, parseLvUuidOfDevice } from "../lvm/device";
-import { readHostLvm } from "../lvm/hostState";
-import { LvRow, parseLvs, reportArgv } from "../lvm/report";
-import {
-  ImageInfo, infoArgv, measureQcow2, parseImageInfo, Preallocation, PREALLOCATIONS, Qcow2Options, qcow2OptionString, readImageInfo,
-} from "../qemu";
-import { Failure, HostSession, ResourceKind } from "../resource";
-import { Capabilities, ConnectionSchema, requireTool } from "../ssh";
-import { formatBytes, hostFilePathProblem, isPowerOfTwo, lvInVgProblem, LvName, PositiveSize, roundUpToExtent, Size, Tags, validVgAndLv, VgName } from "../validate";
-import { ACTIVATE, CHECK_FREE, makeLv, REMOVE_IF_TAGGED, REQUIRE_CLOSED, REQUIRE_NEW_LV, WAIT_FOR_DEVICE } from "../storage/hostChecks";
-import { CREATING_TAG } from "../storage/journal";
-import { chainSnapshotPrefix, diskFormatOf, formatTag, snapshotLvName, snapshotTag, userTags } from "../storage/naming";
-import { lvOrHeir } from "../storage/chain";
-import { checkThinPool, findThinPool, isThinLv, poolLimitsOf, thinPoolProblem } from "../storage/thin";
-import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
+import { Script } from "../../command";
+import { deviceUuidArgv, parseLvUuidOfDevice } from "../../lvm/device";
+import { readHostLvm } from "../../lvm/hostState";
+import { LvRow, parseLvs, reportArgv } from "../../lvm/report";
+import { ImageInfo, infoArgv, measureQcow2, parseImageInfo, Preallocation, Qcow2Options, qcow2OptionString, readImageInfo } from "../../qemu";
+import { Failure, HostSession, ResourceKind } from "../../resource";
+import { Capabilities, requireTool } from "../../ssh";
+import { formatBytes, roundUpToExtent } from "../../validate";
+import { ACTIVATE, CHECK_FREE, makeLv, REMOVE_IF_TAGGED, REQUIRE_CLOSED, REQUIRE_NEW_LV, WAIT_FOR_DEVICE } from "../../storage/hostChecks";
+import { CREATING_TAG } from "../../storage/journal";
+import { chainSnapshotPrefix, diskFormatOf, formatTag, snapshotLvName, snapshotTag, userTags } from "../../storage/naming";
+import { lvOrHeir } from "../../storage/chain";
+import { checkThinPool, findThinPool, isThinLv, poolLimitsOf, thinPoolProblem } from "../../storage/thin";
+import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "../common";
+import { REMOVE_SNAPSHOTS, REQUIRE_REMOVABLE, ZERO_WITH_DD } from "./host";
+import { VmDiskInputs, VmDiskOutputFields, VmDiskOutputs } from "./inputs";
+
+export { VmDiskInputs, VmDiskOutputs } from "./inputs";
 
 const KiB = 1024;
-const MiB = 1024 * KiB;
 
 /** The Proxmox VE 9 qcow2-on-LVM layout, used when the host's qemu-img has subclusters (qemu 5.2+). */
 const SUBCLUSTER_CLUSTER_SIZE = 128 * KiB;
@@ -32,116 +32,6 @@ const DEFAULT_PREALLOCATION: Preallocation = "metadata";
  * data area, which zeroing the LV before `qemu-img create` gives. So both are created with metadata preallocation.
  */
 const PREALLOCATION_ON_LV: Record<Preallocation, Preallocation> = { off: "off", metadata: "metadata", falloc: "metadata", full: "metadata" };
-
-const Qcow2Settings = z.strictObject({
-  clusterSize: Size.refine((b) => isPowerOfTwo(b) && b >= 512 && b <= 2 * MiB,
-    "clusterSize must be a power of two from 512B to 2MiB, like 64KiB or 128KiB").optional(),
-  extendedL2: z.boolean().optional(),
-  preallocation: z.enum(PREALLOCATIONS, { error: `preallocation must be one of ${PREALLOCATIONS.join(", ")}` }).optional(),
-}).superRefine((o, ctx) => {
-  // qemu refuses subclusters below 16 KiB clusters; say so before anything reaches the host.
-  if (o.extendedL2 && o.clusterSize !== undefined && o.clusterSize < 16 * KiB) {
-    ctx.addIssue({ code: "custom", path: ["clusterSize"], message: "extendedL2 needs a clusterSize of at least 16KiB" });
-  }
-}).meta({ title: "Qcow2" });
-
-/** Formats qemu-img can read a source image in (an unset format is probed on the host). */
-const SOURCE_FORMATS = ["raw", "qcow2", "vmdk", "vdi", "vhdx", "vpc", "qed"] as const;
-
-const DiskSource = z.strictObject({
-  path: z.string().superRefine((path, ctx) => {
-    const problem = hostFilePathProblem(path, "source.path", "/var/lib/images/debian-12.qcow2");
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  }),
-  format: z.enum(SOURCE_FORMATS, { error: `source.format must be one of ${SOURCE_FORMATS.join(", ")}` }).optional(),
-}).meta({ title: "DiskSource" });
-
-export const VmDiskInputs = z.strictObject({
-  connection: ConnectionSchema,
-  volumeGroup: VgName,
-  name: LvName,
-  size: PositiveSize,
-  format: z.enum(["raw", "qcow2"], { error: `format must be "raw" or "qcow2"` }).default("raw"),
-  qcow2: Qcow2Settings.optional(),
-  source: DiskSource.optional(),
-  /** A thin pool of the VG (a ThinPool's `name`): the disk is a thin LV of it, which takes room only as it is written. */
-  thinPool: LvName.optional(),
-  wipeOnDelete: z.boolean().default(false),
-  /** On delete, remove the disk's snapshots with it instead of refusing (for Snapshots given `deletedWith: disk`). */
-  deleteSnapshots: z.boolean().optional(),
-  tags: Tags.transform((t) => [...t].sort()),
-  adopt: z.boolean().default(false),
-}).superRefine((disk, ctx) => {
-  if (disk.thinPool !== undefined && disk.wipeOnDelete) {
-    // Zeroing a thin LV writes every block of it: it would fill the pool with zeros before giving the blocks back.
-    ctx.addIssue({ code: "custom", path: ["wipeOnDelete"], message: "wipeOnDelete applies to thick disks: zeroing a thin disk would allocate all of it in the pool first; its blocks go back to the pool on delete, and a pool with zero: true (the default) zeroes them before any thin LV uses them again" });
-  }
-  if (disk.deleteSnapshots && disk.wipeOnDelete) {
-    ctx.addIssue({ code: "custom", path: ["deleteSnapshots"], message: "deleteSnapshots removes the disk's snapshots without zeroing them, so wipeOnDelete could not keep its promise; use one or the other" });
-  }
-  if (disk.qcow2 !== undefined && disk.format !== "qcow2") {
-    ctx.addIssue({ code: "custom", path: ["qcow2"], message: `qcow2 options apply only to format: "qcow2" (format is "${disk.format}")` });
-  }
-  const tooLong = validVgAndLv(disk.volumeGroup, disk.name) ? lvInVgProblem(disk.volumeGroup, disk.name) : undefined;
-  if (tooLong) ctx.addIssue({ code: "custom", path: ["name"], message: `the disk's LV ${tooLong}; use shorter names` });
-  if (disk.format === "qcow2" && disk.size % 512 !== 0) {
-    ctx.addIssue({ code: "custom", path: ["size"], message: "the size of a qcow2 disk must be a whole number of 512-byte sectors" });
-  }
-});
-export type VmDiskInputs = z.infer<typeof VmDiskInputs>;
-
-export const VmDiskOutputFields = z.object({
-  path: z.string().describe("/dev/<vg>/<lv>: what a VM is given."),
-  lvName: z.string(),
-  uuid: z.string(),
-  lvSizeBytes: z.number().describe("The LV: the requested size (raw) or qemu-img's fully-allocated measure (qcow2), rounded up to whole extents."),
-  virtualSizeBytes: z.number().describe("What a VM sees: the qcow2 image's virtual size, or the whole LV for raw."),
-  active: z.boolean(),
-  open: z.boolean().describe("Open by a process, e.g. a running VM: growing and deleting are refused meanwhile."),
-  clusterSizeBytes: z.number().optional().describe("qcow2 only, as the image reports it."),
-  extendedL2: z.boolean().optional().describe("qcow2 only, as the image reports it."),
-  allocatedPercent: z.number().optional().describe("Thin only: how much of the LV is allocated in its pool, in percent (what it costs; shared snapshot blocks count)."),
-});
-export type VmDiskOutputs = VmDiskInputs & z.infer<typeof VmDiskOutputFields>;
-
-/**
- * Before a disk is removed, one `lvs` of its VG (each LVM command costs 0.3-0.5 s inside the lock on a slow host):
- * ends the script successfully when $vg/$lv is gone (nothing to delete); refuses while it is open ($what says what to
- * do), and while snapshots still depend on it: thick and thin snapshots (their origin is this LV), Proxmox-style
- * chain snapshots (LVs named $chain_prefix<id>.qcow2), and thin snapshots that lost their origin when a thin rollback
- * re-made the disk's LV (named $snapshot_lv_prefix<name> and tagged $snapshot_tag<name>) — unless $remove_snapshots is
- * set (deleteSnapshots), when they are left in $snapshots for REMOVE_SNAPSHOTS.
- */
-const REQUIRE_REMOVABLE = sh`rows=$(lvs --noheadings --separator '|' -o lv_name,lv_attr,origin,lv_tags -- "$vg" 2>/dev/null) || exit 0
-found=$(printf '%s\n' "$rows" |
-  awk -F'|' -v lv="$lv" -v prefix="$chain_prefix" -v snap="$snapshot_lv_prefix" -v tag="$snapshot_tag" '
-    { sub(/^ +/, "", $1); named = "" }
-    $1 == lv { attr = $2 }
-    match($4, "(^|,)" tag "[^,]*") { named = substr($4, RSTART, RLENGTH); sub(/^,/, "", named); named = snap substr(named, length(tag) + 1) }
-    $3 == lv || (index($1, prefix) == 1 && $1 ~ /[.]qcow2$/) || (named != "" && $1 == named) { snapshots = snapshots (snapshots == "" ? "" : ",") $1 }
-    END { print attr "|" snapshots }')
-attr=\${found%%|*}
-snapshots=\${found#*|}
-[ -n "$attr" ] || exit 0
-case "$attr" in
-  ?????o*) __fail "$vg/$lv is open (in use, e.g. by a running VM); $what" ;;
-esac
-if [ -n "$snapshots" ] && [ -z "$remove_snapshots" ]; then
-  __fail "$vg/$lv still has snapshots: $snapshots; delete them first, or set deleteSnapshots: true to remove them with the disk"
-fi`;
-
-/**
- * deleteSnapshots: removes the LVs REQUIRE_REMOVABLE listed in $snapshots, before the disk's own LV, so no chain is
- * merged: everything in it is going. The disk goes last: a run cut off here leaves it (and its resource in the
- * state) with part of its chain, which refresh reports as a missing LV, and the next delete removes the rest.
- */
-const REMOVE_SNAPSHOTS = sh`if [ -n "$snapshots" ]; then
-  set --
-  for s in $(printf '%s' "$snapshots" | tr ',' ' '); do set -- "$@" "$vg/$s"; done
-  lvremove --yes -- "$@" >&2
-fi`;
-
-const ZERO_WITH_DD = sh`dd if=/dev/zero of="$dev" bs=1M iflag=count_bytes count="$(blockdev --getsize64 "$dev")" oflag=direct conv=fsync status=none`;
 
 export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
   type: "VmDisk",
