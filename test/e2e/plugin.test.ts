@@ -9,6 +9,7 @@ import { TestHost } from "../host/testHost";
 import { packedInstall, startSourcePlugin } from "../engine/sourcePlugin";
 import { isSecret, Props } from "../engine/values";
 import { changes, mustSucceed, testEngine } from "../support/engine";
+import { arm, disarm, installFaultWrappers, removeFaultWrappers } from "../support/faults";
 import { rootConnectionArgs, scrubDisks } from "../support/guest";
 import { useTestHost } from "../support/hooks";
 
@@ -116,6 +117,48 @@ describe("the lvm provider plugin through the engine (e2e)", function () {
     mustSucceed(await engine.destroy());
     assert.strictEqual(await h.exec(`vgs --noheadings -o vg_name ${VG} 2>/dev/null || true`), "");
     assert.deepStrictEqual(engine.readState().resources, []);
+    assertNoCredential(lines.join("\n"), "the plan and plugin output");
+  });
+
+  it("a create whose connection is cut at its last step is kept as an unconfirmed create, and the next up finishes it", async () => {
+    const { engine, lines, stateFile } = newEngine("plugin-cut");
+    const vgOnly = () => { lvm("VolumeGroup", "vg", { name: VG, devices: [disks[0]] }); };
+    const program = () => {
+      const vg = lvm("VolumeGroup", "vg", { name: VG, devices: [disks[0]] });
+      lvm("VmDisk", "disk", { volumeGroup: VG, name: QCOW2, size: "32MiB", format: "qcow2" }, { dependsOn: [vg] });
+    };
+    const journaled = async () => (await h.exec(`lvs --noheadings -o lv_name,lv_tags ${VG} | grep -F pulumi-lvm/creating || true`)).trim();
+    mustSucceed(await engine.up(vgOnly));
+    await installFaultWrappers(h);
+    try {
+      // The disk's create counts lvcreate, qemu-img create, then its last step (closing its journal entry): the SSH
+      // session is killed while that runs, so the provider never hears how the create ended.
+      await arm(h, 3, "drop");
+      const cut = await engine.up(program);
+      const calls = await disarm(h);
+      assert.ok(!cut.ok, "the cut create fails the up");
+      assert.match(calls[2] ?? "", /lvchange --deltag pulumi-lvm\/creating/, calls.join("\n"));
+      const said = cut.failures.map((f) => f.reason).join("\n");
+      assert.match(said, /kept in the state as an unconfirmed create: the next pulumi up finds what it left on the host and finishes it/);
+      const kept = engine.readState().resources.find((r) => r.name === "disk");
+      assert.ok(kept, "the engine keeps the disk in the state");
+      assert.strictEqual(kept.outputs.createUnconfirmed, true);
+      assert.ok(isSecret(kept.outputs.connection), "the partial state's connection is sealed as outputs are");
+      assert.strictEqual(await journaled(), "", "nothing half-made is left: the script ended through its undo or finished");
+    } finally {
+      await disarm(h);
+      await removeFaultWrappers(h);
+    }
+    const next = mustSucceed(await engine.up(program));
+    assert.deepStrictEqual(changes(next).map((s) => `${s.op} ${s.name}`), ["update disk"], "the next up finishes the create");
+    const disk = engine.readState().resources.find((r) => r.name === "disk")!;
+    assert.deepStrictEqual([disk.outputs.createUnconfirmed, disk.outputs.virtualSizeBytes, disk.outputs.path], [undefined, 32 * MiB, `/dev/${VG}/${QCOW2}`]);
+    assert.deepStrictEqual(await lvNames(VG), [QCOW2]);
+    assert.strictEqual(await journaled(), "");
+    await h.exec(`qemu-img check -q -f qcow2 /dev/${VG}/${QCOW2}`);
+    assert.deepStrictEqual(changes(mustSucceed(await engine.preview(program))), [], "then nothing is left to do");
+    mustSucceed(await engine.destroy());
+    assertNoCredential(fs.readFileSync(stateFile, "utf8"), "the state file");
     assertNoCredential(lines.join("\n"), "the plan and plugin output");
   });
 
