@@ -5,15 +5,17 @@ import { closeAll } from "../../../provider/ssh";
 import { attachTestHost } from "../../host/attach";
 import { startTestHost, TestHost } from "../../host/testHost";
 import { mustSucceed, testEngine } from "../../support/engine";
-import { rootConnectionArgs, scrubDisks } from "../../support/guest";
+import { rootConnection, rootConnectionArgs, scrubDisks } from "../../support/guest";
 import { countScripts, stopCountingScripts } from "../../support/sshTraffic";
 import { Result } from "../../engine/driver";
 import { measured, median, PhaseRow } from "./measure";
+import { floorPlan, floorSession } from "./naive";
 import { program, workload } from "./workload";
 
 /**
  * Scaling (issue 12): a refresh and an up that changes nothing, for 1, 10 and 50 qcow2 disks with a chain snapshot
  * each, on one host through the engine driver and the real plugin: time, SSH handshakes and scripts started (execs),
+ * and the floor of the refresh (its reads by hand in an open session, so how the reads alone grow),
  * medians of REPS (default 3) runs, and how each grows against one disk. `SIZES` (default "1,10,50") and
  * `PULUMI_LVM_TEST_HOST` as in the workload benchmark; the JSON goes beside it. Timing never fails it.
  */
@@ -23,7 +25,7 @@ async function main(): Promise<void> {
   const info = process.env.PULUMI_LVM_TEST_HOST;
   const h: TestHost = info ? attachTestHost(JSON.parse(fs.readFileSync(info, "utf8"))) : await startTestHost();
   const device = h.disks[h.disks.length - 1];
-  const rows: { disks: number; resources: number; refresh: PhaseRow; unchanged: PhaseRow; pluginPeakRssMB: number }[] = [];
+  const rows: { disks: number; resources: number; refresh: PhaseRow; floorRefresh: PhaseRow; unchanged: PhaseRow; pluginPeakRssMB: number }[] = [];
   try {
     await countScripts(h);
     for (const n of sizes) {
@@ -33,16 +35,21 @@ async function main(): Promise<void> {
       const p = program(w, rootConnectionArgs(h), { snapshots: true, deletedWith: true });
       mustSucceed(await engine.up(p));
       const refresh: PhaseRow[] = [];
+      const floorRefresh: PhaseRow[] = [];
       const unchanged: PhaseRow[] = [];
+      const floor = await floorSession(rootConnection(h));
       let rss = 0;
       const noted = (r: Result) => { rss = Math.max(rss, (mustSucceed(r).pluginPeakRss ?? 0) / 1e6); };
       for (let rep = 0; rep < reps; rep++) {
         refresh.push(await measured(h, "refresh", async () => noted(await engine.refresh())));
+        // The same reads by hand in one open session: one lvs, one qemu-img info --backing-chain per disk.
+        floorRefresh.push(await measured(h, "refresh", () => floor.phase("refresh", floorPlan(w).refresh)));
         unchanged.push(await measured(h, "unchanged", async () => noted(await engine.up(p))));
       }
       const med = (xs: PhaseRow[]): PhaseRow => ({ phase: xs[0].phase, seconds: median(xs.map((x) => x.seconds)),
         handshakes: median(xs.map((x) => x.handshakes)), execs: median(xs.map((x) => x.execs)) });
-      rows.push({ disks: n, resources: 2 * n + 1, refresh: med(refresh), unchanged: med(unchanged), pluginPeakRssMB: Math.round(rss) });
+      floor.close();
+      rows.push({ disks: n, resources: 2 * n + 1, refresh: med(refresh), floorRefresh: med(floorRefresh), unchanged: med(unchanged), pluginPeakRssMB: Math.round(rss) });
       mustSucceed(await engine.destroy());
       console.log(`${n} disks: refresh ${rows[rows.length - 1].refresh.seconds.toFixed(2)} s`);
     }
@@ -55,10 +62,12 @@ async function main(): Promise<void> {
   const one = rows[0];
   console.log(`\nscaling: qcow2 disks with a chain snapshot each, one host; median of ${reps} (hs = SSH handshakes, exec = scripts started)`);
   console.log(`${"disks".padStart(5)} ${"resources".padStart(9)} ${"refresh s".padStart(10)} ${"x first".padStart(8)} ${"hs/exec".padStart(8)} ` +
+    `${"floor refresh s".padStart(16)} ${"x first".padStart(8)} ` +
     `${"unchanged up s".padStart(15)} ${"x first".padStart(8)} ${"hs/exec".padStart(8)} ${"plugin RSS MB".padStart(14)}`);
   for (const r of rows) {
     console.log(`${String(r.disks).padStart(5)} ${String(r.resources).padStart(9)} ${r.refresh.seconds.toFixed(2).padStart(10)} ` +
       `${(r.refresh.seconds / one.refresh.seconds).toFixed(2).padStart(8)} ${`${r.refresh.handshakes}/${r.refresh.execs}`.padStart(8)} ` +
+      `${r.floorRefresh.seconds.toFixed(2).padStart(16)} ${(r.floorRefresh.seconds / one.floorRefresh.seconds).toFixed(2).padStart(8)} ` +
       `${r.unchanged.seconds.toFixed(2).padStart(15)} ${(r.unchanged.seconds / one.unchanged.seconds).toFixed(2).padStart(8)} ` +
       `${`${r.unchanged.handshakes}/${r.unchanged.execs}`.padStart(8)} ${String(r.pluginPeakRssMB).padStart(14)}`);
   }
