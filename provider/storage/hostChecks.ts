@@ -56,7 +56,7 @@ export const WAIT_FOR_DEVICE = sh`if [ ! -b "$dev" ] && command -v udevadm >/dev
 
 /**
  * Refuses while a process (a running VM, a mount) holds $vg/$lv open; $what says what to do. The kernel's open count
- * of the LV's device-mapper device is what LVM's lv_attr 'o' shows, read by dmsetup in a tenth of the time an `lvs`
+ * of the LV's device-mapper device is what LVM's lv_attr 'o' shows, read by dmsetup in a third of the time an `lvs`
  * takes inside the lock on a slow host (it scans no devices). An LV with no device is inactive, so not open; where
  * dmsetup gives no count, lv_attr decides.
  */
