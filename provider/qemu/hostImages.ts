@@ -34,8 +34,11 @@ export async function readImageInfo(host: CommandRunner, image: string, format: 
   const sections = await readBatched(host, request);
   const text = sections[sectionOf(request)];
   if (text === undefined) return topOfChain(host, image, sections[`chain ${image}`] ?? "");
-  return text.trim() === "" ? undefined : parseImageInfo(text);
+  return infoIfPresent(text);
 }
+
+/** What INFO_IF_PRESENT printed: nothing for a device that is not there, else qemu-img's JSON (or its error). */
+const infoIfPresent = (text: string) => (text.trim() === "" ? undefined : parseImageInfo(text));
 
 /** The top image of a chain read in the same batch; where that chain could not be read, the image on its own. */
 async function topOfChain(host: CommandRunner, image: string, chainText: string): Promise<ImageInfo | undefined> {
@@ -47,7 +50,7 @@ async function topOfChain(host: CommandRunner, image: string, chainText: string)
   }
   const { sections } = await host.run(new Script(`read disk image ${image}`)
     .captureCode("image", INFO_IF_PRESENT, { image, format: "qcow2" }));
-  return sections.image.trim() === "" ? undefined : parseImageInfo(sections.image);
+  return infoIfPresent(sections.image);
 }
 
 /**
