@@ -83,7 +83,11 @@ export async function startTestHost(opts: StartOptions = {}): Promise<TestHost> 
     "qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max", "-m", "1024", "-smp", "2",
     "-display", "none", "-monitor", "none", "-serial", `file:${path.join(runDir, "console.log")}`,
     "-kernel", path.join(image, "vmlinuz"), "-initrd", path.join(image, "initrd.img"),
-    "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet",
+    // norandmaps: TCG keeps the code it has translated by virtual address, so with address-space randomization every
+    // new process translates its libraries afresh; without it they are found again. Measured on the guest: ten
+    // /bin/true 0.65 s -> 0.25 s, an lvs 0.5 s -> 0.25 s. no5lvl and mitigations=off spare every page walk a level
+    // and every indirect call a retpoline; smaller, and nothing the provider's behaviour depends on.
+    "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet norandmaps no5lvl mitigations=off",
     ...drives,
     "-netdev", `user,id=n0,${forwards}`, "-device", "virtio-net-pci,netdev=n0",
     "-pidfile", path.join(runDir, "qemu.pid"),
