@@ -1,6 +1,6 @@
-import { Script } from "../command";
+import { Script, sh } from "../command";
 import { LvRow } from "../lvm/report";
-import { chainSnapshotId, looksLikeChainSnapshot, snapshotLvName, taggedSnapshotName } from "./naming";
+import { chainSnapshotId, looksLikeChainSnapshot, snapshotLvName, taggedSnapshotName, TEMPORARY_TAG } from "./naming";
 
 /** A snapshot of a disk as found among a host's LVs. */
 export interface FoundSnapshot {
@@ -18,7 +18,7 @@ export interface FoundSnapshot {
 export function snapshotsOf(lvs: readonly LvRow[], vg: string, disk: string): FoundSnapshot[] {
   const found: FoundSnapshot[] = [];
   for (const lv of lvs) {
-    if (lv.vg !== vg || lv.name === disk) continue;
+    if (lv.vg !== vg || lv.name === disk || isUnfinishedThickSnapshot(lv)) continue;
     if (lv.origin === disk) {
       const method = lv.attr.type === "V" ? "thin" : "thick";
       const name = taggedSnapshotName(lv.tags) ?? nameFromLv(lv.name, disk);
@@ -50,6 +50,32 @@ function isOrphanedThinSnapshot(lv: LvRow, disk: string): boolean {
 function nameFromLv(lvName: string, disk: string): string | undefined {
   const prefix = snapshotLvName(disk, "", "thick");
   return lvName.startsWith(prefix) && lvName.length > prefix.length ? lvName.slice(prefix.length) : lvName;
+}
+
+/**
+ * What a `lvcreate --snapshot` cut off by a power loss can leave: LVM commits the copy-on-write LV as a plain LV
+ * first, zeroes its header, and only in a second commit makes it its origin's snapshot. Between the two, the LV has
+ * the snapshot's name and our tags but no origin. It holds nothing (a zeroed header), and is no snapshot of anything:
+ * never a chain link (those carry no snapshot or temporary tag), so it is removed before the snapshot is taken again.
+ */
+export function isUnfinishedThickSnapshot(lv: LvRow): boolean {
+  return lv.origin === "" && lv.attr.type === "-" && (taggedSnapshotName(lv.tags) !== undefined || lv.tags.includes(TEMPORARY_TAG));
+}
+
+/**
+ * Removes $vg/$lv if, under the lock, it still is an unfinished thick snapshot (plain, no origin), as the read before
+ * the lock found it; fails rather than remove anything else.
+ */
+const REMOVE_UNFINISHED = sh`row=$(lvs --noheadings --separator '|' -o lv_attr,origin -- "$vg/$lv" 2>/dev/null | tr -d ' ')
+case "$row" in
+  '') ;;
+  -*'|') lvremove --yes -- "$vg/$lv" >/dev/null ;;
+  *) __fail "$vg/$lv changed since it was read as the unfinished copy-on-write LV of a cut-off lvcreate --snapshot (it reads $row now); nothing was removed" ;;
+esac`;
+
+/** Adds the step that removes an unfinished thick snapshot (isUnfinishedThickSnapshot) before it is taken again. */
+export function removeUnfinishedSnapshot(script: Script, vg: string, lv: string): Script {
+  return script.code("remove the unfinished snapshot a cut-off lvcreate left", REMOVE_UNFINISHED, { vg, lv });
 }
 
 export interface NewThickSnapshot {

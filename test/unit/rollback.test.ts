@@ -132,6 +132,12 @@ describe("Rollback (fake host)", () => {
     assert.ok(runs(host.text(1), ["lvcreate", "--yes", "--snapshot", "-L", `${8 * MiB}b`, "-n", "snap_vm-402-disk-0_golden",
       "--addtag", "pulumi-lvm/snapshot=golden", "--", "data/vm-402-disk-0"]), host.text(1));
     assert.ok(!host.text(1).includes("lvconvert"));
+
+    // The re-take itself cut off mid-lvcreate by a power loss: its unfinished LV (plain, no origin) is removed first.
+    const unfinished = { name: "snap_vm-402-disk-0_golden", size: 8 * MiB, tags: ["pulumi-lvm/snapshot=golden"] };
+    const again = new FakeHost([lvmSections({ name: "data", free: 0 }, [journaled, unfinished]), {}]);
+    await rollback.create(again, await check({ disk: raw.name }));
+    order(again.text(1), ["lock", "remove the unfinished snapshot a cut-off lvcreate left", "take the snapshot again", "close the journal entry"]);
   });
 
   describe("thin", () => {

@@ -152,6 +152,25 @@ describe("Snapshot create (fake host)", () => {
       "--addtag", "pulumi-lvm/snapshot=id", "--", "data/vm-401-disk-1"]), host.text(1));
     assert.deepStrictEqual([outs.method, outs.valid, outs.sizeBytes], ["thick", true, 12 * MiB]);
   });
+
+  it("thick: an LV a power loss left mid-lvcreate (plain, tagged, no origin) is no snapshot; the create removes it under the lock, then takes it", async () => {
+    const raw = { name: "vm-401-disk-1", size: 100 * MiB, tags: [] };
+    const unfinished = { name: "snap_vm-401-disk-1_id", size: 12 * MiB, tags: ["pulumi-lvm/snapshot=id"] };
+    const lvs = parseLvs(lvmSections({ name: "data", free: 0 }, [raw, unfinished]).lvs);
+    assert.deepStrictEqual(snapshotsOf(lvs, "data", raw.name), [], "neither a thick snapshot nor a chain link");
+    const host = new FakeHost([
+      lvmSections({ name: "data", free: 1024 * MiB }, [raw, unfinished]),
+      { lvs: lvmSections({ name: "data", free: 0 }, [raw, { ...unfinished, attr: "swi-a-s---", origin: raw.name }]).lvs },
+    ]);
+    const outs = await snapshot.create(host, await check({ disk: raw.name }));
+    const text = host.text(1);
+    assert.ok(stepAt(text, "lock") < stepAt(text, "remove the unfinished snapshot a cut-off lvcreate left"), text);
+    assert.ok(stepAt(text, "remove the unfinished snapshot a cut-off lvcreate left") < stepAt(text, "check the snapshot's name is free"), text);
+    assert.match(text, /lv='snap_vm-401-disk-1_id'/);
+    assert.deepStrictEqual([outs.method, outs.valid], ["thick", true]);
+    assert.strictEqual(await snapshot.read(new FakeHost([lvmSections({ name: "data", free: 0 }, [raw, unfinished])]), outs), undefined,
+      "refresh does not take the unfinished LV for the snapshot");
+  });
 });
 
 describe("Snapshot thin (fake host)", () => {

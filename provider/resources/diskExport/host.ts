@@ -42,13 +42,14 @@ done`;
 
 /**
  * Removes what dead export jobs left: temporary snapshots of $vg/$lv (named $tmp_prefix<job>, tagged
- * $temporary_tag), partial files of $path ($partial_prefix<job>...), and job folders unread for an hour (a provider
+ * $temporary_tag; also one a power loss left unfinished mid-lvcreate, plain and with no origin yet: see
+ * isUnfinishedThickSnapshot in storage/snapshots.ts), partial files of $path ($partial_prefix<job>...), and job folders unread for an hour (a provider
  * that lost its connection may still come back for a result). Prints one line per thing removed. Run under the VG lock,
  * after EXPORT_ALIVE.
  */
-export const SWEEP = sh`for tmp in $(lvs --noheadings -o lv_name,origin,lv_tags -- "$vg" 2>/dev/null |
-    awk -v disk="$lv" -v prefix="$tmp_prefix" -v tag="$temporary_tag" \\
-      '$2 == disk && index($1, prefix) == 1 && index("," $3 ",", "," tag ",") > 0 { print $1 }'); do
+export const SWEEP = sh`for tmp in $(lvs --noheadings --separator '|' -o lv_name,origin,lv_attr,lv_tags -- "$vg" 2>/dev/null |
+    tr -d ' ' | awk -F'|' -v disk="$lv" -v prefix="$tmp_prefix" -v tag="$temporary_tag" \\
+      '($2 == disk || ($2 == "" && substr($3, 1, 1) == "-")) && index($1, prefix) == 1 && index("," $4 ",", "," tag ",") > 0 { print $1 }'); do
   if export_alive "\${tmp#"$tmp_prefix"}"; then continue; fi
   if lvremove --yes -- "$vg/$tmp" >&2; then echo "removed the leftover temporary snapshot $vg/$tmp"; fi
 done

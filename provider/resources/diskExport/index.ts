@@ -4,7 +4,7 @@ import { LvRow, parseLvs, parseVgs, reportArgv, VgRow } from "../../lvm/report";
 import { INFO_IF_PRESENT, parseImageInfo } from "../../qemu";
 import { HostSession, ResourceKind } from "../../resource";
 import { diskFormatOf, RESERVED_SNAPSHOT_PREFIX, TEMPORARY_TAG } from "../../storage/naming";
-import { findSnapshot, snapshotsOf } from "../../storage/snapshots";
+import { findSnapshot, isUnfinishedThickSnapshot, snapshotsOf } from "../../storage/snapshots";
 import { findThinPool, isThinLv, poolLimitsOf } from "../../storage/thin";
 import { resolveSize, SizeOrPercent } from "../../validate";
 import { refusal, resourceId } from "../common";
@@ -119,7 +119,8 @@ async function inspect(host: HostSession, inputs: DiskExportInputs): Promise<Ins
   if (!["none", "regular"].includes(destination.file)) {
     throw refusal(host, operation, `${inputs.path} exists and is a ${destination.file === "other" ? "special file" : destination.file}, not a file this export wrote`);
   }
-  const leftovers = lvs.some((l) => l.origin === inputs.disk && l.name.startsWith(temporaryLvName(inputs.disk, "")) && l.tags.includes(TEMPORARY_TAG));
+  const leftovers = lvs.some((l) => (l.origin === inputs.disk || isUnfinishedThickSnapshot(l))
+    && l.name.startsWith(temporaryLvName(inputs.disk, "")) && l.tags.includes(TEMPORARY_TAG));
   return { source: sourceOf(host, operation, inputs, vg, disk, lvs), destination, leftovers };
 }
 

@@ -6,7 +6,7 @@ import { lvOrHeir } from "../../storage/chain";
 import { pendingOf } from "../../storage/journal";
 import { isThinLv } from "../../storage/thin";
 import { RESERVED_SNAPSHOT_PREFIX, snapshotLvName } from "../../storage/naming";
-import { findSnapshot, snapshotsOf } from "../../storage/snapshots";
+import { findSnapshot, isUnfinishedThickSnapshot, snapshotsOf } from "../../storage/snapshots";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId } from "../common";
 import { rollbackChain } from "./chain";
 import { label, RollbackInputs, RollbackOutputFields, RollbackOutputs } from "./inputs";
@@ -51,8 +51,9 @@ export const rollback: ResourceKind<RollbackInputs, RollbackOutputs> = {
       const method = isThinLv(disk.lv) ? "thin" : "chain";
       return { ...inputs, method, snapshotLvName: snapshotLvName(inputs.disk, inputs.snapshot, method), rolledBackAt: new Date().toISOString() };
     }
-    if (pending?.op === "retake" && pending.name === inputs.snapshot && !lvs.some((l) => l.name === pending.snapshotLv)) {
-      return finishRetake(host, inputs, pending.snapshotLv, pending.bytes);
+    const retaken = pending?.op === "retake" && lvs.find((l) => l.name === pending.snapshotLv);
+    if (pending?.op === "retake" && pending.name === inputs.snapshot && (!retaken || isUnfinishedThickSnapshot(retaken))) {
+      return finishRetake(host, inputs, pending.snapshotLv, pending.bytes, retaken !== undefined);
     }
 
     const snap = findSnapshot(lvs, vg, inputs.disk, inputs.snapshot);

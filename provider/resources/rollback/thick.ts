@@ -4,7 +4,7 @@ import { HostSession } from "../../resource";
 import { ACTIVATE, REQUIRE_CLOSED } from "../../storage/hostChecks";
 import { retakeTag } from "../../storage/journal";
 import { snapshotTag } from "../../storage/naming";
-import { addThickSnapshot, FoundSnapshot } from "../../storage/snapshots";
+import { addThickSnapshot, FoundSnapshot, removeUnfinishedSnapshot } from "../../storage/snapshots";
 import { LOCK_TIMEOUT_SECONDS, refusal } from "../common";
 import { withQuiesce } from "../quiesce";
 import { label, RollbackInputs, RollbackOutputs } from "./inputs";
@@ -47,10 +47,14 @@ export async function rollbackThick(host: HostSession, inputs: RollbackInputs, d
   return { ...inputs, method: "thick", snapshotLvName: snap.lvName, rolledBackAt: new Date().toISOString() };
 }
 
-/** Finishes a rollback whose merge consumed the snapshot before it was taken again (the journal says so). */
-export async function finishRetake(host: HostSession, inputs: RollbackInputs, snapshotLv: string, bytes: number): Promise<RollbackOutputs> {
-  await host.run(retake(new Script(`finish the rollback ${label(inputs)}`).lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS),
-    inputs.volumeGroup, inputs.disk, snapshotLv, bytes, inputs.snapshot, [snapshotTag(inputs.snapshot)]));
+/**
+ * Finishes a rollback whose merge consumed the snapshot before it was taken again (the journal says so); `unfinished`:
+ * the re-take itself was cut off mid-lvcreate, and left the snapshot's LV unfinished (isUnfinishedThickSnapshot).
+ */
+export async function finishRetake(host: HostSession, inputs: RollbackInputs, snapshotLv: string, bytes: number, unfinished: boolean): Promise<RollbackOutputs> {
+  const script = new Script(`finish the rollback ${label(inputs)}`).lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS);
+  if (unfinished) removeUnfinishedSnapshot(script, inputs.volumeGroup, snapshotLv);
+  await host.run(retake(script, inputs.volumeGroup, inputs.disk, snapshotLv, bytes, inputs.snapshot, [snapshotTag(inputs.snapshot)]));
   return { ...inputs, method: "thick", snapshotLvName: snapshotLv, rolledBackAt: new Date().toISOString() };
 }
 

@@ -1,7 +1,7 @@
 import { HostLvm, readHostLvm } from "../../lvm/hostState";
 import { HostSession, ResourceKind } from "../../resource";
 import { requireTool } from "../../ssh";
-import { diskFormatOf, findSnapshot, isThinLv, snapshotLvName } from "../../storage";
+import { diskFormatOf, findSnapshot, isThinLv, isUnfinishedThickSnapshot, snapshotLvName } from "../../storage";
 import { describePending, pendingOf, retakerOf, snapshotterOf } from "../../storage/journal";
 import { refusal, resourceId } from "../common";
 import { createChain, deleteChain, readChainSnapshot, recoverChainSnapshot } from "./chain";
@@ -72,7 +72,7 @@ export const snapshot: ResourceKind<SnapshotInputs, SnapshotOutputs> = {
   async read(host, olds) {
     if (olds.method === "chain") return readChainSnapshot(host, olds);
     const { lvs } = await readHostLvm(host);
-    const lv = lvs.find((l) => l.vg === olds.volumeGroup && l.name === olds.lvName);
+    const lv = lvs.find((l) => l.vg === olds.volumeGroup && l.name === olds.lvName && !isUnfinishedThickSnapshot(l));
     if (lv) return olds.method === "thin" ? describeThin(olds, lv, olds.createdAt) : describeThick(olds, lv, olds.createdAt);
     // A rollback merged it into the disk and was cut off before taking it again: the next up of the Rollback does.
     const retaker = retakerOf(lvs, olds.volumeGroup, olds.lvName);

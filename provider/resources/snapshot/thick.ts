@@ -3,7 +3,7 @@ import { LvRow, parseLvs, reportArgv } from "../../lvm/report";
 import { HostSession } from "../../resource";
 import { CHECK_FREE, formatFreeVars, REQUIRE_NEW_LV } from "../../storage/hostChecks";
 import { snapshotTag } from "../../storage/naming";
-import { addThickSnapshot } from "../../storage/snapshots";
+import { addThickSnapshot, isUnfinishedThickSnapshot, removeUnfinishedSnapshot } from "../../storage/snapshots";
 import { formatBytes, resolveSize } from "../../validate";
 import { LOCK_TIMEOUT_SECONDS } from "../common";
 import { withQuiesce } from "../quiesce";
@@ -21,8 +21,11 @@ const DEFAULT_SIZE = "10%";
 export async function createThick(host: HostSession, inputs: SnapshotInputs, found: Found, lvName: string): Promise<SnapshotOutputs> {
   const bytes = resolveSize(inputs.size ?? DEFAULT_SIZE, found.disk.sizeBytes, found.vg.extentSizeBytes);
   const vars = { vg: inputs.volumeGroup, lv: lvName };
-  const script = new Script(`snapshot ${label(inputs)} (thick)`)
-    .lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS)
+  const script = new Script(`snapshot ${label(inputs)} (thick)`).lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS);
+  // A create of this snapshot cut off by a power loss mid-lvcreate: its unfinished LV is taken again from scratch.
+  const unfinished = found.lvs.find((l) => l.name === lvName && isUnfinishedThickSnapshot(l));
+  if (unfinished) removeUnfinishedSnapshot(script, inputs.volumeGroup, lvName);
+  script
     .code("check the snapshot's name is free", REQUIRE_NEW_LV, { ...vars, exists_hint: "" })
     .code("check free space", CHECK_FREE, { ...vars, ...formatFreeVars(bytes, formatBytes(bytes), `snapshot ${lvName}`) });
   withQuiesce(script, inputs.quiesce, () => addThickSnapshot(script, "lvcreate --snapshot",
