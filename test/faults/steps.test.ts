@@ -241,6 +241,16 @@ describe("faults at every step (e2e)", function () {
     }));
   });
 
+  it("thin pool create: its one step failed and cut off, then converged: the pool made, or adopted as it was made", async () => {
+    await timed("thin pool create", () => everyStep({
+      name: "thin pool create", before: {}, after: () => ({ pools: pool }), lvs: ["pool"], kinds: ["fail", "drop", "power"],
+      expect: async () => {
+        const [segtype, size] = (await h.exec(`lvs --noheadings --units b --nosuffix -o segtype,lv_size ${VG}/pool`)).trim().split(/\s+/);
+        assert.deepStrictEqual([segtype, Number(size)], ["thin-pool", 128 * 1024 * 1024]);
+      },
+    }));
+  });
+
   it("chain snapshot create: every step failed and cut off in turn; the disk and the snapshot read the same state", async () => {
     mustSucceed(await engine.up(programOf({ disks: qcow2 })));
     await write(QCOW2, "0x11", "0");
