@@ -315,12 +315,32 @@ describe("faults at every step (e2e)", function () {
       name: "rollback (thick)", before: { disks: raw, snapshots: [thick] },
       after: (at) => ({ disks: raw, snapshots: [thick], rollbacks: [["restore", { disk: RAW, snapshot: "golden", triggers: [at] }]] }),
       prepare: () => write(RAW, "0x66", "1M").then(() => undefined),
-      lvs: [RAW, `snap_${RAW}_golden`], kinds: ["fail", "drop", "power"], power: [{ step: /^lvconvert --merge/ }],
+      lvs: [RAW, `snap_${RAW}_golden`], kinds: ["fail", "drop", "power"],
+      // The re-take's lvcreate cut mid-way leaves the snapshot's LV plain and unattached (LVM's first commit of two).
+      power: [{ step: /^lvconvert --merge/ }, { step: /^lvcreate --yes --snapshot/ }],
       expect: async () => {
         assert.deepStrictEqual([await sum(RAW), await sum(`snap_${RAW}_golden`)], [content.raw, content.raw]);
         assert.match(await h.exec(`lvs --noheadings -o lv_attr ${VG}/snap_${RAW}_golden`), /^\s*s/, "a valid thick snapshot again");
       },
     }));
+  });
+
+  it("thick snapshot create: its one step failed, cut off, and powered off mid-lvcreate; the snapshot holds the disk's state", async () => {
+    mustSucceed(await engine.up(programOf({ disks: raw })));
+    await write(RAW, "0x77", "2M");
+    const want = await sum(RAW);
+    const snap = `snap_${RAW}_taken`;
+    await timed("thick snapshot create", () => everyStep({
+      name: "thick snapshot create", before: { disks: raw }, after: () => ({ disks: raw, snapshots: [["taken", { disk: RAW, name: "taken", size: "8MiB" }]] }),
+      lvs: [RAW, snap], kinds: ["fail", "drop", "power"],
+      // Mid-lvcreate, a power loss can leave the snapshot's LV plain and unattached (LVM commits it twice).
+      power: [{ step: /^lvcreate --yes --snapshot/ }],
+      expect: async () => {
+        assert.strictEqual((await h.exec(`lvs --noheadings -o origin ${VG}/${snap}`)).trim(), RAW, "a snapshot of the disk");
+        assert.deepStrictEqual([await sum(RAW), await sum(snap)], [want, want]);
+      },
+    }));
+    mustSucceed(await engine.up(programOf({})));
   });
 
   it("thin rollback to the older of two snapshots: every step in turn; the disk ends golden and both snapshots intact", async () => {
