@@ -5,6 +5,7 @@ import { LvRow, parseLvs, parseVgs, reportArgv, VgRow } from "../lvm/report";
 import { Failure, HostSession, ResourceKind } from "../resource";
 import { ConnectionSchema } from "../ssh";
 import { CHECK_FREE, EXIT_IF_GONE, formatFreeVars, REQUIRE_NEW_LV } from "../storage/hostChecks";
+import { nextLvolNumber, poolCreatingOf, poolCreatingTag } from "../storage/journal";
 import { userTags } from "../storage/naming";
 import { DEFAULT_REFUSE_ABOVE_PERCENT, isThinPool, PoolLimits, poolLimitsOf, poolLimitTags, poolUsage } from "../storage/thin";
 import { formatBytes, lvInVgProblem, LvName, PositiveSize, roundUpToExtent, Size, Tags, validVgAndLv, VgName } from "../validate";
@@ -65,6 +66,20 @@ if [ -n "$thin_lvs" ]; then
   __fail "thin pool $vg/$lv still holds thin LVs: $thin_lvs; delete them first (removing the pool would remove them with it)"
 fi`;
 
+/**
+ * Before the create's journal entry (storage/journal.ts, poolCreatingTag): no lvol<N> at or above $first, the number
+ * read before the lock, has appeared since, so that the next run never removes an LV that was there before this one.
+ */
+const REQUIRE_NO_NEWER_LVOL = sh`last=$(lvs --noheadings -o lv_name -- "$vg" | awk 'BEGIN { max = -1 } $1 ~ /^lvol[0-9]+$/ && substr($1, 5) + 0 > max { max = substr($1, 5) + 0 } END { print max }')
+[ "$last" -lt "$first" ] || __fail "volume group $vg gained the LV lvol$last since it was read; nothing was changed: run again"`;
+
+/** Removes the untagged linear lvol<M>, M >= $first, that a create of $vg/$lv cut off by a power loss left. */
+const REMOVE_POOL_LEFTOVERS = sh`for name in $(lvs --noheadings --separator '|' -o lv_name,segtype,lv_tags -- "$vg" | tr -d ' ' |
+    awk -F'|' -v first="$first" '$1 ~ /^lvol[0-9]+$/ && substr($1, 5) + 0 >= first && $2 == "linear" && $3 == "" { print $1 }'); do
+  lvremove --yes -- "$vg/$name" >/dev/null
+  echo "removed $vg/$name, the metadata LV a cut-off create of the thin pool $vg/$lv left" >&2
+done`;
+
 /** The pool's chunk size (a segment field, so not part of the shared LV report), or nothing when it does not exist. */
 const CHUNK_SIZE = sh`lvs --noheadings --units b --nosuffix -o chunk_size -- "$vg/$lv" 2>/dev/null | tr -d ' ' || true`;
 
@@ -92,7 +107,17 @@ export const thinPool: ResourceKind<ThinPoolInputs, ThinPoolOutputs> = {
   id: (inputs) => resourceId(inputs.connection, inputs.volumeGroup, inputs.name),
 
   async create(host, inputs) {
-    const found = await inspect(host, inputs);
+    let found = await inspect(host, inputs);
+    const cutOff = poolCreatingOf(found.vg.tags, inputs.name);
+    if (cutOff !== undefined) {
+      // A create of this pool that a power loss cut off: remove what its lvcreate left, then create or adopt.
+      const journal = poolCreatingTag(inputs.name, cutOff);
+      await host.run(new Script(`finish the cut-off create of thin pool ${label(inputs)}`)
+        .lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS)
+        .code("remove what the cut-off lvcreate left", REMOVE_POOL_LEFTOVERS, { vg: inputs.volumeGroup, lv: inputs.name, first: String(cutOff) })
+        .run("close the journal entry", ["vgchange", "--deltag", journal, "--", inputs.volumeGroup]));
+      found = await inspect(host, inputs);
+    }
     if (found.lv) {
       if (!inputs.adopt) throw refusal(host, `create thin pool ${label(inputs)}`, `logical volume ${label(inputs)} already exists; set adopt: true to take it over`);
       return adopt(host, inputs, found);
@@ -103,17 +128,23 @@ export const thinPool: ResourceKind<ThinPoolInputs, ThinPoolOutputs> = {
     const metadataBytes = inputs.metadataSize !== undefined ? roundUpToExtent(inputs.metadataSize, found.vg.extentSizeBytes) : 0;
     const need = sizeBytes + 2 * metadataBytes;
     const vars = { vg: inputs.volumeGroup, lv: inputs.name };
+    const first = nextLvolNumber(found.lvs);
+    const journal = poolCreatingTag(inputs.name, first);
     const script = new Script(`create thin pool ${label(inputs)}`)
       .lock(inputs.volumeGroup, LOCK_TIMEOUT_SECONDS)
       .code("check the name is free", REQUIRE_NEW_LV, { ...vars, exists_hint: "; set adopt: true to take it over" })
       .code("check free space", CHECK_FREE, { ...vars, ...formatFreeVars(need, formatBytes(need), `thin pool ${inputs.name}`) })
+      .code("check no lvol LV appeared", REQUIRE_NO_NEWER_LVOL, { vg: inputs.volumeGroup, first: String(first) })
+      .run("journal the create", ["vgchange", "--addtag", journal, "--", inputs.volumeGroup])
+      .undo(["vgchange", "--deltag", journal, "--", inputs.volumeGroup])
       // No -W: LVM refuses it for pools (it clears the metadata LV itself; unwritten thin blocks read as zeros).
       .run("lvcreate --type thin-pool", ["lvcreate", "--yes", "--type", "thin-pool", "-L", `${sizeBytes}b`,
         ...(inputs.metadataSize !== undefined ? ["--poolmetadatasize", `${metadataBytes}b`] : []),
         ...(inputs.chunkSize !== undefined ? ["--chunksize", `${inputs.chunkSize}b`] : []),
         "--zero", inputs.zero ? "y" : "n", "-n", inputs.name,
         ...tagsOf(inputs).flatMap((t) => ["--addtag", t]), "--", inputs.volumeGroup])
-      .undo(["lvremove", "--yes", "--", label(inputs)]);
+      .undo(["lvremove", "--yes", "--", label(inputs)])
+      .run("close the journal entry", ["vgchange", "--deltag", journal, "--", inputs.volumeGroup]);
     return outputsFrom(inputs, (await host.run(withState(script, inputs))).sections);
   },
 

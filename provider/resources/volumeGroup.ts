@@ -4,6 +4,7 @@ import { captureHostLvm, HostLvm, parseHostLvm, readHostLvm } from "../lvm/hostS
 import { PvRow } from "../lvm/report";
 import { Failure, HostSession, ResourceKind } from "../resource";
 import { ConnectionSchema } from "../ssh";
+import { userTags } from "../storage/naming";
 import { DevicePath, formatBytes, isPowerOfTwo, Size, Tags, VgName } from "../validate";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
 
@@ -246,7 +247,7 @@ async function adopt(host: HostSession, inputs: VolumeGroupInputs): Promise<Volu
   }
   const adopted = describe(inputs, state, paths);
   if (adopted.tags.join() === inputs.tags.join()) return adopted;
-  return volumeGroup.update(host, { ...adopted, tags: vg.tags }, inputs);
+  return volumeGroup.update(host, { ...adopted, tags: userTags(vg.tags) }, inputs);
 }
 
 /** Appends the canonical device paths and the host's LVM state to a script: its result describes the VG. */
@@ -280,7 +281,8 @@ function describe(inputs: VolumeGroupInputs, state: HostLvm, paths: Map<string, 
   }));
   return {
     ...inputs,
-    tags: [...vg.tags].sort(),
+    // Ours (a thin pool create's journal entry) are not the user's to manage.
+    tags: userTags(vg.tags).sort(),
     uuid: vg.uuid,
     sizeBytes: vg.sizeBytes,
     freeBytes: vg.freeBytes,

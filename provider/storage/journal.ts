@@ -40,6 +40,26 @@ export const retakeTag = (snapshotLv: string, bytes: number, name: string) => `$
 const SNAPSHOTTING = `${TAG_PREFIX}snapshotting=`;
 export const snapshottingTag = (disk: string, snapshotLv: string) => `${SNAPSHOTTING}${disk}:${snapshotLv}`;
 
+/**
+ * On the VG while its thin pool `pool` is being created. `lvcreate --type thin-pool` first commits the pool's
+ * metadata LV as a plain, untagged LV named by LVM `lvol<N>` (N above every lvol number in the VG), and only in later
+ * commits makes the pool of it; a power loss in between leaves that LV, which nothing else tells from a user's own.
+ * The entry records the lowest N it can have, read just before: the next create of the pool removes the untagged
+ * linear `lvol<M>`, M >= N, that it finds, and the entry. (Pool names have no ':'.)
+ */
+const POOL_CREATING = `${TAG_PREFIX}pool-creating=`;
+export const poolCreatingTag = (pool: string, firstLvol: number) => `${POOL_CREATING}${pool}:${firstLvol}`;
+/** The lowest lvol number a cut-off create of `pool` may have left, if the VG's journal says one was cut off. */
+export function poolCreatingOf(vgTags: readonly string[], pool: string): number | undefined {
+  const prefix = `${POOL_CREATING}${pool}:`;
+  const first = vgTags.find((t) => t.startsWith(prefix))?.slice(prefix.length);
+  return first !== undefined && /^\d+$/.test(first) ? Number(first) : undefined;
+}
+/** The lowest number LVM's next automatic name `lvol<N>` can take: above every visible lvol<N>. */
+export function nextLvolNumber(lvs: readonly LvRow[]): number {
+  return Math.max(-1, ...lvs.map((l) => /^lvol(\d+)$/.exec(l.name)).filter((m) => m !== null).map((m) => Number(m![1]))) + 1;
+}
+
 export type Pending =
   | { op: "absorb"; lv: string; child: string }
   | { op: "delete"; lv: string }

@@ -20,7 +20,7 @@ import { installWrapper, removeWrappers } from "./guest";
 export type FaultKind = "fail" | "drop" | "power";
 
 const DIR = "/run/pulumi-lvm-faults";
-const LVM_TOOLS = ["lvcreate", "lvremove", "lvrename", "lvchange", "lvconvert", "lvextend", "pvcreate", "vgextend", "pvmove", "vgreduce", "pvremove"];
+const LVM_TOOLS = ["lvcreate", "lvremove", "lvrename", "lvchange", "lvconvert", "lvextend", "pvcreate", "vgextend", "vgchange", "pvmove", "vgreduce", "pvremove"];
 const WRITING_QEMU_IMG = ["create", "commit", "rebase", "resize", "convert"];
 
 const wrapper = (real: string, counted: string) => `#!/bin/sh

@@ -90,6 +90,30 @@ describe("ThinPool on a fake host", () => {
       [["pve"], 1024 * MiB, 131072, 8 * MiB, 0, 0]);
   });
 
+  it("create journals itself on the VG around its lvcreate; after a power loss cut it off, the next create first removes the lvol<N> it left", async () => {
+    const journal = "pulumi-lvm/pool-creating=pool:4";
+    const before: Record<string, string> = { ...lvmSections({ name: "data", free: 8000 * MiB }, [{ name: "lvol3", size: 4 * MiB, tags: ["mine"] }]), chunk: "" };
+    const host = new FakeHost([before, state([pool()], 65536)]);
+    await thinPool.create(host, await inputs());
+    const create = host.text(1);
+    assert.match(create, /first='4'/, "above every lvol<N> the VG has");
+    assert.ok(runs(create, ["vgchange", "--addtag", journal, "--", "data"]), create);
+    assert.ok(runs(create, ["vgchange", "--deltag", journal, "--", "data"]), create);
+    ["lock", "check no lvol LV appeared", "journal the create", "lvcreate --type thin-pool", "close the journal entry"]
+      .reduce((at, step) => { const next = stepAt(create, step); assert.ok(next > at, `${step} out of order`); return next; }, -1);
+
+    const vgs = JSON.parse(before.vgs);
+    vgs.report[0].vg[0].vg_tags = `pve,${journal}`;
+    const again = new FakeHost([{ ...before, vgs: JSON.stringify(vgs) }, {}, before, state([pool()], 65536)]);
+    await thinPool.create(again, await inputs());
+    const recover = again.text(1);
+    assert.match(recover, /first='4'/);
+    ["lock", "remove what the cut-off lvcreate left", "close the journal entry"]
+      .reduce((at, step) => { const next = stepAt(recover, step); assert.ok(next > at, `${step} out of order`); return next; }, -1);
+    assert.ok(runs(recover, ["vgchange", "--deltag", journal, "--", "data"]), recover);
+    assert.ok(runs(again.text(3), ["vgchange", "--addtag", journal, "--", "data"]), "then the pool is created");
+  });
+
   it("outputs the pool's fill, the sum of its thin LVs (snapshots included) and the over-commit ratio", async () => {
     const lvs = [
       pool({ dataPercent: 6.25, metadataPercent: 11.5 }),
