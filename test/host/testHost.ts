@@ -199,8 +199,7 @@ export function describeHost(info: HostInfo, stopQemu: () => Promise<void>): Tes
     exec,
     powerCycle: async () => {
       const old = qemuPid(runDir) ?? info.pid;
-      try { process.kill(old, "SIGKILL"); } catch { /* already gone */ }
-      for (let i = 0; i < 100 && alive(old); i++) await sleep(50);
+      await killQemu(old);
       closeMaster(); // its connection died with the guest
       const start = Date.now();
       host.pid = await bootGuest(runDir, port, () => undefined);
@@ -216,6 +215,12 @@ export function describeHost(info: HostInfo, stopQemu: () => Promise<void>): Tes
     try { execFileSync("ssh", [...sshArgs, "-O", "exit", "root@127.0.0.1"], { stdio: "ignore" }); } catch { /* none */ }
   };
   return host;
+}
+
+/** SIGKILL to qemu (a power cut), and up to 5 s for it to be gone. */
+async function killQemu(pid: number): Promise<void> {
+  try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
 }
 
 function alive(pid: number): boolean {
@@ -267,8 +272,7 @@ async function bootGuest(runDir: string, port: number, log: (line: string) => vo
       if (attempt > 1 || !alive(pid)) throw e;
       const last = safeRead(path.join(runDir, "console.log")).trim().split("\n").pop();
       log(`the guest did not answer SSH within 240 s (its console's last line: ${last}); booting it again`);
-      try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
-      for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
+      await killQemu(pid);
     }
   }
 }
