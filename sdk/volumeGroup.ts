@@ -21,8 +21,15 @@ export interface VolumeGroupArgs {
   forceDestroy?: pulumi.Input<boolean>;
 }
 
-export type { PhysicalVolume } from "../provider/resources/volumeGroup";
-import type { PhysicalVolume } from "../provider/resources/volumeGroup";
+/** One of the VG's physical volumes, as the output `pvs` lists them. */
+export interface PhysicalVolume {
+  /** The device as the inputs name it (or as LVM names it, for a PV added outside Pulumi). */
+  device: string;
+  /** The device as LVM names it on the host. */
+  path: string;
+  sizeBytes: number;
+  freeBytes: number;
+}
 
 const OUTPUTS = ["uuid", "sizeBytes", "freeBytes", "extentSizeBytes", "lvCount", "pvs"] as const;
 
