@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything this project needs on a fresh Debian 12 machine (run as root): the tools that build and
-# boot the disposable test host, then the npm dependencies. Safe to run again; skips what is already there.
+# boot the disposable test host, a supported Node (node.sh), then the npm dependencies. Safe to run again; skips
+# what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -20,4 +21,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+bash test/host/node.sh
 npm ci --no-fund --no-audit --loglevel=error
