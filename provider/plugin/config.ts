@@ -1,8 +1,7 @@
 /**
- * The provider's configuration. The Node SDK's provider server answers Configure without passing its arguments on,
- * so the one way in is the environment: the engine starts the plugin with the stack config of its package's namespace
- * in PULUMI_CONFIG, a JSON object keyed by the bare name (`connection` for `lvm:connection`), each value a string (an
- * object-valued config, as `pulumi config set --path lvm:connection.host ...` makes, is its JSON text).
+ * The provider's configuration. It comes two ways: the engine starts the plugin with the stack config of its
+ * package's namespace in PULUMI_CONFIG, a JSON object keyed by the bare name (`connection` for `lvm:connection`), and
+ * it sends the provider's inputs in Configure (an explicit provider's `connection`: configure.ts), which win.
  */
 export interface ProviderConfig {
   /** The default connection of every resource that gives none (not yet validated: check does that, naming fields). */
@@ -17,11 +16,18 @@ export function providerConfig(env: NodeJS.ProcessEnv = process.env): ProviderCo
   } catch {
     throw new Error("PULUMI_CONFIG is not a JSON object: the engine passes the stack config of lvm:* there");
   }
-  const raw = config.connection ?? config["lvm:connection"];
-  if (raw === undefined || raw === "") return {};
-  if (typeof raw !== "string") return { connection: raw };
+  return { connection: connectionFrom(config.connection ?? config["lvm:connection"]) };
+}
+
+/**
+ * A configured connection as the engine sends it: absent, an object, or its JSON text (config values are strings; an
+ * object-valued config, as `pulumi config set --path lvm:connection.host ...` makes, arrives as its JSON text).
+ */
+export function connectionFrom(raw: unknown): unknown {
+  if (raw === undefined || raw === null || raw === "") return undefined;
+  if (typeof raw !== "string") return raw;
   try {
-    return { connection: JSON.parse(raw) };
+    return JSON.parse(raw);
   } catch {
     // Never echo the value: it holds credentials.
     throw new Error("lvm:connection must be an object (set its fields with pulumi config set --path lvm:connection.host <host>, and --secret for lvm:connection.privateKey)");

@@ -3,11 +3,14 @@
 // package.json's `main` points here (the SDK is what `require("pulumi-lvm")` gets, through `exports`).
 import { main } from "@pulumi/pulumi/provider";
 import { providerConfig } from "./config";
-import { pluginProvider } from "./provider";
+import { serveConfigure } from "./configure";
+import { pluginProvider, reveal } from "./provider";
 
 const { version } = require("../../../package.json") as { version: string };
 
-main(pluginProvider(version, providerConfig()), process.argv.slice(2)).catch((e) => {
+const config = providerConfig();
+serveConfigure(config, reveal);
+main(pluginProvider(version, config), process.argv.slice(2)).catch((e) => {
   console.error(`pulumi-lvm provider: ${(e as Error).message}`);
   process.exit(1);
 });

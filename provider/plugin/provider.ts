@@ -12,7 +12,7 @@ const isObject = (v: unknown): v is Props => typeof v === "object" && v !== null
 const isSecret = (v: unknown): v is { value: unknown } => isObject(v) && v[specialSigKey] === specialSecretSig;
 
 /** The plugin accepts secrets (the server's Configure says so), so they arrive wrapped: the glue sees plain values. */
-function reveal(v: unknown): unknown {
+export function reveal(v: unknown): unknown {
   if (isSecret(v)) return reveal(v.value);
   if (Array.isArray(v)) return v.map(reveal);
   return isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)])) : v;
@@ -76,7 +76,7 @@ export function pluginProvider(version: string, config: ProviderConfig, resolveH
       const ops = opsFor(urn);
       // `pulumi import` reads with the ID alone: the provider's connection says where.
       if (!props || Object.keys(props).length === 0) {
-        if (config.connection === undefined) throw new Error("pulumi import needs the provider's connection: set lvm:connection in the stack config");
+        if (config.connection === undefined) throw new Error("pulumi import needs the provider's connection: set lvm:connection in the stack config, or give an explicit provider its connection");
         const found = await ops.importById(id, { connection: config.connection });
         return found ? { id: found.id, props: sealed(found.props), inputs: found.inputs } : { id: "", props: {} };
       }

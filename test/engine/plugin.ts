@@ -107,9 +107,12 @@ export class Plugin {
     return req.setUrn(t.urn).setName(t.name).setType(t.type);
   }
 
-  /** The engine sends the whole stack config (namespaced keys) to the dynamic provider. */
-  async configure(config: Record<string, string>): Promise<void> {
-    const req = new this.m.prov.ConfigureRequest().setArgs(this.toStruct(config)).setAcceptsecrets(true).setAcceptresources(true);
+  /**
+   * Configure, as the engine sends it: the whole stack config (namespaced keys) to the dynamic provider; a provider
+   * resource's inputs (secrets wrapped) to a provider plugin.
+   */
+  async configure(args: Props): Promise<void> {
+    const req = new this.m.prov.ConfigureRequest().setArgs(this.toStruct(args)).setAcceptsecrets(true).setAcceptresources(true);
     await this.call("configure", req);
   }
 

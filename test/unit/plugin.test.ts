@@ -52,7 +52,7 @@ describe("provider plugin (no host contacted)", () => {
     await assert.rejects(plugin.read!("192.0.2.1:22/data", URN("VolumeGroup"), {}),
       /import ID "192\.0\.2\.1:22\/data" names the host 192\.0\.2\.1:22, but the provider's connection reaches 192\.0\.2\.10:22/);
     await assert.rejects(plugin.read!("192.0.2.10:22/data/vm-1@s", URN("Rollback"), {}), /Rollback cannot be imported/);
-    await assert.rejects(pluginProvider("0.1.0", {}, noHost).read!("192.0.2.10:22/data", URN("VolumeGroup"), {}), /set lvm:connection in the stack config/);
+    await assert.rejects(pluginProvider("0.1.0", {}, noHost).read!("192.0.2.10:22/data", URN("VolumeGroup"), {}), /set lvm:connection in the stack config, or give an explicit provider its connection/);
   });
 
   it("reads lvm:connection from PULUMI_CONFIG as the engine passes it (bare names, object values as JSON text), never echoing it", () => {
@@ -60,6 +60,7 @@ describe("provider plugin (no host contacted)", () => {
     assert.deepStrictEqual(providerConfig({ PULUMI_CONFIG: JSON.stringify({ connection: text }) }), { connection: CONNECTION });
     assert.deepStrictEqual(providerConfig({ PULUMI_CONFIG: JSON.stringify({ "lvm:connection": text }) }), { connection: CONNECTION });
     assert.deepStrictEqual(providerConfig({}), {});
+    assert.deepStrictEqual(providerConfig({ PULUMI_CONFIG: "{}" }), { connection: undefined });
     assert.throws(() => providerConfig({ PULUMI_CONFIG: JSON.stringify({ connection: "secret-key-material" }) }),
       (e: Error) => /lvm:connection must be an object/.test(e.message) && !e.message.includes("secret-key-material"));
   });
