@@ -21,25 +21,43 @@ export async function startSourcePlugin(pluginDir: string, cwd: string, env: Rec
   return Plugin.launch(`plugin ${path.basename(pluginDir)}`, m, [runPlugin, pluginDir, "127.0.0.1:0"], cwd, env, log);
 }
 
-let installed: Promise<string> | undefined;
+let packed: Promise<string> | undefined;
 
 /**
- * This package as a user gets it: `npm pack` of the built repository, installed with its dependencies into a
- * directory of its own (from npm's cache: nothing new is fetched once `npm ci` ran). Made once per process (the e2e
- * files share it) and removed when it exits; the folder of the installed package, the plugin folder, is returned.
+ * `npm pack` of the built repository, as a release tarball: made once per process (the e2e files share it) in a
+ * folder removed when the process exits; its path is returned.
  */
-export function packedInstall(): Promise<string> {
-  return (installed ??= (async () => {
+export function packedTarball(): Promise<string> {
+  return (packed ??= (async () => {
     const repo = path.resolve(__dirname, "..", "..", "..");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-lvm-packed-"));
     process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-    const npm = async (args: string[], cwd: string) =>
-      (await promisify(execFile)("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, encoding: "utf8" })).stdout;
     // dist/ is built already (npm test builds first): skip prepack's second compile.
     const tarball = (await npm(["pack", "--ignore-scripts", "--pack-destination", dir], repo)).trim().split("\n").pop()!;
+    return path.join(dir, tarball);
+  })());
+}
+
+/** Runs npm quietly in `cwd` and returns what it printed on stdout. */
+export async function npm(args: string[], cwd: string): Promise<string> {
+  return (await promisify(execFile)("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, encoding: "utf8" })).stdout;
+}
+
+let installed: Promise<string> | undefined;
+
+/**
+ * This package as a user gets it: the packed tarball installed with its dependencies into a directory of its own
+ * (from npm's cache: nothing new is fetched once `npm ci` ran), beside the @pulumi/pulumi this repository tests with.
+ * Made once per process; the folder of the installed package, the plugin folder, is returned.
+ */
+export function packedInstall(): Promise<string> {
+  return (installed ??= (async () => {
+    const tarball = await packedTarball();
+    const dir = path.dirname(tarball);
+    const pulumiVersion = (require("@pulumi/pulumi/package.json") as { version: string }).version;
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "packed-install", private: true }));
     // --ignore-scripts: the only install script among the dependencies builds ssh2's optional native crypto.
-    await npm(["install", "--prefer-offline", "--omit=dev", "--ignore-scripts", path.join(dir, tarball)], dir);
+    await npm(["install", "--prefer-offline", "--omit=dev", "--ignore-scripts", `@pulumi/pulumi@${pulumiVersion}`, tarball], dir);
     return path.join(dir, "node_modules", "pulumi-lvm");
   })());
 }
