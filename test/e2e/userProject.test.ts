@@ -8,6 +8,7 @@ import { TestHost } from "../host/testHost";
 import { npm, packedTarball } from "../engine/sourcePlugin";
 import { scrubDisks } from "../support/guest";
 import { useTestHost } from "../support/hooks";
+import { readmeBlock } from "../support/readme";
 import { NODE_LINES, nodeBinary } from "../support/nodeLines";
 
 const FIXTURE = path.resolve(__dirname, "..", "..", "..", "test", "fixtures", "user-project");
@@ -21,7 +22,7 @@ const PULUMI_TEMPLATE_TSCONFIG = {
     experimentalDecorators: true, pretty: true, noFallthroughCasesInSwitch: true, noImplicitReturns: true,
     forceConsistentCasingInFileNames: true,
   },
-  files: ["index.ts", "allKinds.ts"],
+  files: ["index.ts", "allKinds.ts", "quickStart.ts"],
 };
 
 const run = promisify(execFile);
@@ -52,6 +53,7 @@ describe("a user's own project (e2e)", function () {
     await npm(["install", "--prefer-offline", "@pulumi/pulumi@^3", "@types/node@^22"], project);
     await npm(["install", "--prefer-offline", await packedTarball()], project);
     for (const f of ["index.ts", "allKinds.ts"]) fs.copyFileSync(path.join(FIXTURE, f), path.join(project, f));
+    fs.writeFileSync(path.join(project, "quickStart.ts"), readmeBlock("quick-start-ts")); // as a user pastes it
   });
   after(async () => {
     if (h) await scrubDisks(h, devices, [VG]);
@@ -74,16 +76,20 @@ describe("a user's own project (e2e)", function () {
     assert.match(pkg.dependencies["pulumi-lvm"], /pulumi-lvm-0\.2\.0\.tgz$/);
   });
 
-  it("compiles a program using every kind under Pulumi's template tsconfig and under tsc --init's defaults", async function () {
+  it("compiles a program using every kind, and the README's quick start as pasted, under Pulumi's template tsconfig and under tsc --init's defaults", async function () {
     this.timeout(300_000);
     fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify(PULUMI_TEMPLATE_TSCONFIG, null, 2));
     assert.strictEqual(await compile(project), "", "Pulumi's template tsconfig compiles the program");
     assert.ok(fs.existsSync(path.join(project, "bin", "index.js")));
+    // A compiler that accepts anything would pass too: a wrong input value in the same setting must fail.
+    fs.writeFileSync(path.join(project, "quickStart.ts"), readmeBlock("quick-start-ts").replace('format: "qcow2"', 'format: "qcow3"'));
+    assert.match(await compile(project), /quickStart\.ts.*"qcow3"/s);
+    fs.writeFileSync(path.join(project, "quickStart.ts"), readmeBlock("quick-start-ts"));
 
     // tsc --init's defaults (module nodenext, verbatimModuleSyntax, exactOptionalPropertyTypes...) make an ES module project.
     const esm = path.join(project, "esm");
     fs.mkdirSync(esm);
-    for (const f of ["index.ts", "allKinds.ts"]) fs.copyFileSync(path.join(project, f), path.join(esm, f));
+    for (const f of PULUMI_TEMPLATE_TSCONFIG.files) fs.copyFileSync(path.join(project, f), path.join(esm, f));
     fs.writeFileSync(path.join(esm, "package.json"), JSON.stringify({ name: "esm", private: true, type: "module" }));
     await run(process.execPath, [TSC, "--init"], { cwd: esm });
     assert.strictEqual(await compile(esm), "", "tsc --init's tsconfig compiles the program");
