@@ -96,8 +96,9 @@ export const ConnectionSchema: z.ZodType<Connection, ConnectionArgs> = hinted(z.
   commandTimeoutSeconds: seconds("commandTimeoutSeconds", 1800),
 })), {
   allowed: 'an object with at least a host, like { host: "192.0.2.10" }',
-  missing: "none given: set connection on the resource, or (with the lvm provider plugin) give every resource a default " +
-    "one in the stack config: pulumi config set --path lvm:connection.host <host>, and its other fields the same way",
+  missing: "none given: set connection on the resource, or (with the lvm provider plugin) give the provider one, the default " +
+    "of its resources: in the stack config (pulumi config set --path lvm:connection.host <host>, and its other fields the same " +
+    'way) or on an explicit provider (new lvm.Provider("p", { connection: { host: ... } }), and the resource\'s provider option)',
 });
 
 /** One problem with a connection input, shaped like a Pulumi check failure. */

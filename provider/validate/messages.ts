@@ -149,7 +149,8 @@ function bound(origin: string | undefined, how: string, limit: number | bigint):
 function stockMessage(issue: z.core.$ZodIssue, root: Schema, value: unknown, path: readonly PropertyKey[], got: string): string {
   const hint = hintAt(root, path);
   const allowed = hint?.allowed ?? (issue.code === "invalid_type" ? TYPES[issue.expected] ?? issue.expected : undefined);
-  if (value === undefined && (issue.code === "invalid_type" || issue.code === "invalid_union")) {
+  // Null is how an engine sends a value a program left unset (the SDK's secret() of undefined, say).
+  if ((value === undefined || value === null) && (issue.code === "invalid_type" || issue.code === "invalid_union")) {
     return hint?.missing ?? `required: ${allowed ?? "a value"}`;
   }
   switch (issue.code) {

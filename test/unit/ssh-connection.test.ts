@@ -35,8 +35,9 @@ describe("ssh connection schema", () => {
     assert.deepStrictEqual(failures({ host: "h", proxy: { host: "j", prot: 22 } }), ['connection.proxy.prot: unknown key "prot" in connection.proxy; did you mean "port"?']);
     assert.deepStrictEqual(failures({ host: "h", proxy: { port: 22 } }), ['connection.proxy.host: host is required: a host name or address like "192.0.2.10"']);
     assert.deepStrictEqual(failures(undefined), [
-      "connection: none given: set connection on the resource, or (with the lvm provider plugin) give every resource a default one in the " +
-        "stack config: pulumi config set --path lvm:connection.host <host>, and its other fields the same way",
+      "connection: none given: set connection on the resource, or (with the lvm provider plugin) give the provider one, the default of its " +
+        "resources: in the stack config (pulumi config set --path lvm:connection.host <host>, and its other fields the same way) or on an " +
+        'explicit provider (new lvm.Provider("p", { connection: { host: ... } }), and the resource\'s provider option)',
     ]);
     assert.deepStrictEqual(failures("root@h"), ['connection: expected an object with at least a host, like { host: "192.0.2.10" }, got a string']);
   });
