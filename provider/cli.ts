@@ -2,11 +2,25 @@
 // The `pulumi-lvm` command (package.json `bin`).
 import { inspectCommand } from "./inspect/cli";
 
-const USAGE = `usage: pulumi-lvm inspect [user@]host[:port] [options]   (pulumi-lvm inspect --help for the options)\n`;
+// This file runs as dist/provider/cli.js: the package's root is two levels up.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { version } = require("../../package.json") as { version: string };
+
+const USAGE = `usage: pulumi-lvm <command> [options]
+
+commands:
+  inspect [user@]host[:port]  show a host's VM storage and what needs care; changes nothing (inspect --help for its options)
+  --version                   print pulumi-lvm's version
+  --help                      print this help
+`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "inspect") return inspectCommand(rest);
+  if (command === "--version") {
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
   if (command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(USAGE);
     return 0;

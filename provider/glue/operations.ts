@@ -1,7 +1,8 @@
 import { isDeepStrictEqual } from "util";
 import { z } from "zod";
 import { BaseInputs, Failure, HostSession, ResourceKind } from "../resource";
-import { Connection, connectionSecrets, hostAndPort, hostFor, parseConnection, requireTool, scrubError } from "../ssh";
+import { Connection, connectionSecrets, hostAndPort, hostFor, parseConnection, requireTool, scrubError, scrubText } from "../ssh";
+import { parseInput } from "../validate/messages";
 import { CreateUnconfirmed, outcomeUnknown, UNCONFIRMED } from "./unconfirmed";
 import { overlaps, UNKNOWN, unknownPaths } from "./unknowns";
 
@@ -187,13 +188,12 @@ function programInputs(schema: z.ZodObject<z.ZodRawShape>, outs: Props): Props {
  * inside them) are dropped, and the inputs go back as they came, since they cannot be normalized yet.
  */
 export function validate(schema: z.ZodType, input: Props): { value: Props; failures: Failure[] } {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return { value: parsed.data as Props, failures: [] };
   const unknown = unknownPaths(input);
-  const failures = parsed.error.issues
-    .filter((issue) => !unknown.some((u) => overlaps(u, issue.path as (string | number)[])))
-    .map((issue) => ({ property: issue.path.map(String).join(".") || "(inputs)", reason: issue.message }));
-  return { value: input, failures };
+  const parsed = parseInput(schema, input, { ignore: (path) => unknown.some((u) => overlaps(u, path as (string | number)[])) });
+  if (parsed.success) return { value: parsed.data as Props, failures: [] };
+  // The messages show no secret field's value; a secret a user typed into another field is hidden all the same.
+  const secrets = connectionSecrets(input.connection);
+  return { value: input, failures: parsed.failures.map((f) => ({ ...f, reason: scrubText(f.reason, secrets) })) };
 }
 
 /** Outputs cross a protobuf Struct: plain JSON only (no undefined, BigInt, Buffer, Date). */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Script } from "../command";
+import { hinted } from "../validate";
 
 /**
  * Hooks a user runs on the host around an operation that needs a quiet disk (a snapshot, a rollback): argument
@@ -7,13 +8,15 @@ import { Script } from "../command";
  */
 
 /** A command run on the host as an argument list (never a shell string), e.g. ["virsh", "domfsfreeze", "vm1"]. */
-const Hook = z.array(z.string().refine((a) => !a.includes("\0"), "an argument must not contain a NUL byte"))
+const Hook = hinted(z.array(z.string().refine((a) => !a.includes("\0"), "an argument must not contain a NUL byte"))
   .min(1, "a hook is an argument list: the program, then its arguments")
-  .refine((argv) => argv[0] !== "", "a hook's program must not be empty");
+  .refine((argv) => argv[0] !== "", "a hook's program must not be empty"), 'an argument list like ["virsh", "domfsfreeze", "vm1"]');
+
+const Hooks = hinted(z.array(Hook), 'a list of commands, each an argument list like ["virsh", "domfsfreeze", "vm1"]');
 
 export const Quiesce = z.strictObject({
-  before: z.array(Hook).default([]),
-  after: z.array(Hook).default([]),
+  before: Hooks.default([]),
+  after: Hooks.default([]),
 }).meta({ title: "Quiesce" });
 export type Quiesce = z.infer<typeof Quiesce>;
 

@@ -5,16 +5,16 @@ import { PvRow } from "../lvm/report";
 import { Failure, HostSession, ResourceKind } from "../resource";
 import { ConnectionSchema } from "../ssh";
 import { userTags } from "../storage/naming";
-import { DevicePath, formatBytes, isPowerOfTwo, Size, Tags, VgName } from "../validate";
+import { DevicePath, formatBytes, hinted, isPowerOfTwo, Size, Tags, VgName } from "../validate";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "./common";
 
 export const VolumeGroupInputs = z.strictObject({
   connection: ConnectionSchema,
   name: VgName,
-  devices: z.array(DevicePath).min(1, "at least one device is required").superRefine((devices, ctx) => {
+  devices: hinted(z.array(DevicePath).min(1, "at least one device is required").superRefine((devices, ctx) => {
     const dup = devices.find((d, i) => devices.indexOf(d) !== i);
     if (dup) ctx.addIssue({ code: "custom", message: `device ${dup} is listed twice` });
-  }),
+  }), 'a list of device paths like ["/dev/sdb"]'),
   extentSize: Size.refine((b) => isPowerOfTwo(b) && b >= 1024,
     "extentSize must be a power of two of at least 1KiB, like 4MiB").optional(),
   metadataSize: Size.refine((b) => b >= 512 * 1024, "metadataSize must be at least 512KiB").optional(),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hinted, parseInput } from "../validate/messages";
 import { parsePublicKeyLine } from "./hostKeys";
 
 /**
@@ -31,11 +32,11 @@ export type ConnectionArgs = Pick<Connection, "host"> & Partial<Omit<Connection,
 
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 
-/** "host is required" for a missing field, "port must be a number" for a wrong type. */
+/** "host is required: ..." for a missing field, "port must be a number" for a wrong type. */
 const typeError = (field: string, what: string) => (issue: { input?: unknown }) =>
-  issue.input === undefined ? `${field} is required` : `${field} must be ${what}`;
-const text = (field: string) => z.string({ error: typeError(field, "a string") });
-const nonEmpty = (field: string) => text(field).min(1, { error: `${field} must not be empty` });
+  issue.input === undefined ? `${field} is required: ${what}` : `${field} must be ${what}`;
+const text = (field: string, what = "a string") => z.string({ error: typeError(field, what) });
+const nonEmpty = (field: string, what?: string) => text(field, what).min(1, { error: `${field} must not be empty` });
 const flag = (field: string) => z.boolean({ error: typeError(field, "true or false") }).default(false);
 const seconds = (field: string, fallback: number) =>
   z.number({ error: typeError(field, "a number of seconds") })
@@ -68,8 +69,8 @@ const firstProblem = (problem: (value: string) => string | undefined) => (value:
 };
 
 /** The input schema: unknown fields are errors (`strictObject`), and every message names its field. */
-export const ConnectionSchema: z.ZodType<Connection, ConnectionArgs> = z.lazy(() => z.strictObject({
-  host: nonEmpty("host").superRefine(firstProblem(hostProblem)),
+export const ConnectionSchema: z.ZodType<Connection, ConnectionArgs> = hinted(z.lazy(() => z.strictObject({
+  host: nonEmpty("host", 'a host name or address like "192.0.2.10"').superRefine(firstProblem(hostProblem)),
   port: z.number({ error: typeError("port", "a number") })
     .int({ error: "port must be an integer between 1 and 65535" })
     .min(1, { error: "port must be an integer between 1 and 65535" })
@@ -93,9 +94,12 @@ export const ConnectionSchema: z.ZodType<Connection, ConnectionArgs> = z.lazy(()
   sudo: flag("sudo"),
   connectTimeoutSeconds: seconds("connectTimeoutSeconds", 30),
   commandTimeoutSeconds: seconds("commandTimeoutSeconds", 1800),
-}, { error: (issue) => issue.code === "unrecognized_keys"
-  ? `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`
-  : "must be an object with at least a host" }));
+})), {
+  allowed: 'an object with at least a host, like { host: "192.0.2.10" }',
+  missing: "none given: set connection on the resource, or (with the lvm provider plugin) give the provider one, the default " +
+    "of its resources: in the stack config (pulumi config set --path lvm:connection.host <host>, and its other fields the same " +
+    'way) or on an explicit provider (new lvm.Provider("p", { connection: { host: ... } }), and the resource\'s provider option)',
+});
 
 /** One problem with a connection input, shaped like a Pulumi check failure. */
 export interface ConnectionFailure {
@@ -109,15 +113,8 @@ export interface ConnectionFailure {
  */
 export function checkConnection(input: unknown, property = "connection"):
   { connection: Connection; failures: [] } | { connection: undefined; failures: ConnectionFailure[] } {
-  const parsed = ConnectionSchema.safeParse(input);
-  if (parsed.success) return { connection: parsed.data, failures: [] };
-  return {
-    connection: undefined,
-    failures: parsed.error.issues.map((issue) => ({
-      property: [property, ...issue.path.map(String)].filter((p) => p !== "").join("."),
-      reason: issue.message,
-    })),
-  };
+  const parsed = parseInput(ConnectionSchema, input, { prefix: property === "" ? [] : [property] });
+  return parsed.success ? { connection: parsed.data, failures: [] } : { connection: undefined, failures: parsed.failures };
 }
 
 /** Like checkConnection, but throws one error listing every failure. */

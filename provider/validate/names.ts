@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hinted } from "./messages";
 
 // LVM's own naming rules (lvm(8) "VALID NAMES"), checked before anything reaches a host.
 const NAME_CHARS = /^[A-Za-z0-9+_.-]+$/;
@@ -25,7 +26,7 @@ const ALWAYS_IN_DEV = ["block", "char", "console", "disk", "fd", "full", "kmsg",
 export function vgNameProblem(name: string): string | undefined {
   const common = commonNameProblem(name);
   if (common) return common;
-  if (ALWAYS_IN_DEV.includes(name)) return `'${name}' is taken by /dev/${name} on every Linux host, and LVM refuses a volume group named after anything in /dev`;
+  if (ALWAYS_IN_DEV.includes(name)) return `${JSON.stringify(name)} is taken by /dev/${name} on every Linux host, and LVM refuses a volume group named after anything in /dev`;
   return undefined;
 }
 
@@ -78,8 +79,8 @@ function nameSchema(kind: string, problem: (n: string) => string | undefined) {
   });
 }
 
-export const VgName = nameSchema("volume group", vgNameProblem);
-export const LvName = nameSchema("logical volume", lvNameProblem);
+export const VgName = hinted(nameSchema("volume group", vgNameProblem), 'a volume group name like "vmdata": letters, digits and + _ . -');
+export const LvName = hinted(nameSchema("logical volume", lvNameProblem), 'a logical volume name like "vm-100-disk-0": letters, digits and + _ . -');
 
 /** The start of every tag pulumi-lvm writes itself (storage/naming.ts). */
 export const RESERVED_TAG_PREFIX = "pulumi-lvm/";
@@ -87,21 +88,23 @@ export const RESERVED_TAG_PREFIX = "pulumi-lvm/";
 export const RESERVED_SNAPSHOT_PREFIX = "pulumi-lvm-";
 
 /** A snapshot's name (its id, e.g. "golden"): LVM's name characters, as it becomes part of an LV name. */
-export const SnapshotName = z.string()
+export const SnapshotName = hinted(z.string()
   .min(1, "snapshot name must not be empty")
   .regex(/^[A-Za-z0-9+_.-]*$/, "snapshot name may contain only letters, digits and + _ . -")
   .refine((n) => !n.startsWith("-"), "snapshot name must not start with '-'")
-  .refine((n) => !n.startsWith(RESERVED_SNAPSHOT_PREFIX), `snapshot names starting with ${RESERVED_SNAPSHOT_PREFIX} are reserved for pulumi-lvm's temporary snapshots`);
+  .refine((n) => !n.startsWith(RESERVED_SNAPSHOT_PREFIX), `snapshot names starting with ${RESERVED_SNAPSHOT_PREFIX} are reserved for pulumi-lvm's temporary snapshots`),
+  'a snapshot name like "golden": letters, digits and + _ . -');
 
 // LVM tags: [A-Za-z0-9_+.-/=!:&#], at most 1024 characters, and not starting with '-'.
-export const Tag = z.string()
+export const Tag = hinted(z.string()
   .min(1, "a tag must not be empty")
   .max(1024, "a tag must be at most 1024 characters")
   .regex(/^[A-Za-z0-9_+.\-/=!:&#]+$/, "a tag may contain only letters, digits and _ + . - / = ! : & #")
   .refine((t) => !t.startsWith("-"), "a tag must not start with '-'")
-  .refine((t) => !t.startsWith(RESERVED_TAG_PREFIX), `tags starting with ${RESERVED_TAG_PREFIX} are reserved for pulumi-lvm's own markers`);
+  .refine((t) => !t.startsWith(RESERVED_TAG_PREFIX), `tags starting with ${RESERVED_TAG_PREFIX} are reserved for pulumi-lvm's own markers`),
+  "a tag: letters, digits and _ + . - / = ! : & #");
 
-export const Tags = z.array(Tag).default([]).superRefine((tags, ctx) => {
+export const Tags = hinted(z.array(Tag), 'a list of tags like ["pve", "env=prod"]').default([]).superRefine((tags, ctx) => {
   const seen = new Set<string>();
   for (const t of tags) {
     if (seen.has(t)) ctx.addIssue({ code: "custom", message: `tag '${t}' is listed twice` });
@@ -110,7 +113,7 @@ export const Tags = z.array(Tag).default([]).superRefine((tags, ctx) => {
 });
 
 /** An absolute device path on the host, e.g. /dev/vdb or /dev/disk/by-id/... */
-export const DevicePath = z.string()
+export const DevicePath = hinted(z.string()
   .regex(/^\/[A-Za-z0-9/_.:+@=-]*[A-Za-z0-9_.:+@=-]$/,
     "a device must be an absolute path like /dev/sdb or /dev/disk/by-id/..., of letters, digits and / _ . : + @ = -")
-  .refine((p) => !p.split("/").includes(".."), "a device path must not contain '..'");
+  .refine((p) => !p.split("/").includes(".."), "a device path must not contain '..'"), 'a device path like "/dev/sdb"');

@@ -1,23 +1,35 @@
 import { z } from "zod";
+import { hinted } from "./messages";
 
 const UNITS: Record<string, number> = { "": 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
 
 /**
- * Parses a size the way LVM's -L does: a number of bytes, or a number with a unit, where k/m/g/t/p (and
- * KiB/MiB/..., KB/MB/... alike) are powers of 1024. "4MiB", "4m", "4M", "1.5GiB", 4194304 all work.
- * Returns undefined when the text is not a size, or not one a number holds exactly (over 8 PiB).
+ * Parses a size the way LVM's -L does: a number of bytes, or a number with a unit, where k/m/g/t/p (and KiB/MiB/...)
+ * are powers of 1024. "4MiB", "4m", "4M", "1.5GiB", "512B", 4194304 all work. "4MB" and the like do not: they read as
+ * decimal units, which LVM's are not (decimalUnit says what to write instead).
+ * Returns undefined when the value is not a size, or not one a number holds exactly (over 8 PiB).
  */
 export function parseSize(value: string | number): number | undefined {
   if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
   const m = SIZE.exec(value);
-  if (!m) return undefined;
-  const bytes = Number(m[1]) * UNITS[m[2].toLowerCase()];
+  if (!m || m[3] !== undefined) return undefined;
+  const bytes = Number(m[1]) * UNITS[(m[2] ?? "").toLowerCase()];
   if (!Number.isFinite(bytes)) return undefined;
   const whole = Math.ceil(bytes);
   return Number.isSafeInteger(whole) ? whole : undefined;
 }
 
-const SIZE = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$/i;
+/** A number, a unit letter, and then "iB", "B" (bytes, alone) or (group 3) a "B" that makes the unit read as decimal. */
+const SIZE = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgtp])(?:ib|(b))?|(b?))\s*$/i;
+
+/** Why a size with a decimal-looking unit ("32GB") is refused, and what to write: LVM's units are binary. */
+function decimalUnit(value: string): string | undefined {
+  const m = SIZE.exec(value);
+  if (!m || m[3] === undefined) return undefined;
+  const unit = m[2].toUpperCase();
+  return `decimal units like ${unit}B are refused, as LVM's units are binary: write "${m[1]}${unit}iB" or "${m[1]}${unit}" for ${m[1]} ${unit}iB, or a number of bytes`;
+}
+
 const NOT_A_SIZE = `not a size: use bytes or a number with a unit like "4MiB", "10G"`;
 
 /**
@@ -30,14 +42,19 @@ function sizeProblem(value: unknown, notASize: string): string {
     if (value > Number.MAX_SAFE_INTEGER) return TOO_LARGE;
     return "not a size: a number of bytes must be whole";
   }
-  return typeof value === "string" && SIZE.test(value) ? TOO_LARGE : notASize;
+  if (typeof value !== "string" || !SIZE.test(value)) return notASize;
+  return decimalUnit(value) ?? TOO_LARGE;
 }
 
 /** Sizes up to 2^53 - 1 bytes (just under 8 PiB), which a number holds exactly; larger ones are beyond any host. */
 const TOO_LARGE = "too large: a size must be at most 8 PiB";
 
+/** What a size input may be, for a message about a missing one or one of the wrong type. */
+const SIZE_INPUT = hinted(z.union([z.number(), z.string()], { error: (issue) => (issue.input === undefined ? undefined : NOT_A_SIZE) }),
+  'a size: a number of bytes, or a number with a binary unit like "512MiB" or "32G"');
+
 /** A size input: accepts a number of bytes or a string with a unit; the parsed value is bytes. */
-export const Size = z.union([z.number(), z.string()], { error: (issue) => (issue.input === undefined ? "required" : NOT_A_SIZE) })
+export const Size = SIZE_INPUT
   .transform((v, ctx) => {
     const bytes = parseSize(v);
     if (bytes === undefined) {
@@ -77,9 +94,11 @@ const PERCENT = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/;
 
 const NOT_A_SIZE_OR_PERCENT = `not a size: use bytes, a number with a unit like "512MiB", or a percentage like "10%"`;
 
-export const SizeOrPercent = z.union([z.number(), z.string()], {
-  error: (issue) => (issue.input === undefined ? "required" : NOT_A_SIZE_OR_PERCENT),
-}).transform((v, ctx): SizeOrPercent => {
+const SIZE_OR_PERCENT_INPUT = hinted(z.union([z.number(), z.string()], {
+  error: (issue) => (issue.input === undefined ? undefined : NOT_A_SIZE_OR_PERCENT),
+}), 'a size (bytes, or a number with a binary unit like "512MiB") or a percentage like "10%"');
+
+export const SizeOrPercent = SIZE_OR_PERCENT_INPUT.transform((v, ctx): SizeOrPercent => {
   const percent = typeof v === "string" ? PERCENT.exec(v) : null;
   if (percent) {
     const p = Number(percent[1]);

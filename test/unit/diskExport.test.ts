@@ -52,8 +52,8 @@ describe("DiskExport check (no host contacted)", () => {
     ["a snapshot name with a space", { snapshot: "my snap" }, /^snapshot: snapshot name may contain only letters/],
     ["a snapshot name of pulumi-lvm's own", { snapshot: "pulumi-lvm-export-1" }, /^snapshot: snapshot names starting with pulumi-lvm- are reserved for pulumi-lvm's temporary snapshots/],
     ["triggers that are not an array", { triggers: "run-1" }, /^triggers: triggers must be an array of JSON values/],
-    ["a misspelt field", { compres: true }, /^\(inputs\): Unrecognized key: "compres"/],
-    ["a connection without a host", { connection: { ...connection, host: undefined } }, /^connection\.host: host is required/],
+    ["a misspelt field", { compres: true }, /^compres: unknown key "compres" in the inputs; did you mean "compress"\?$/],
+    ["a connection without a host", { connection: { ...connection, host: undefined } }, /^connection\.host: host is required: a host name or address/],
   ];
   for (const [what, patch, reason] of cases) {
     it(`refuses ${what}`, async () => {

@@ -74,8 +74,8 @@ describe("inspect: the command line", () => {
   it("names the flag in every error, and never shows a secret", () => {
     const env = environment({ "/keys/id": KEY, "/keys/notakey": "hello" }, { PW: "hunter2-secret" });
     const cases: Array<[string[], RegExp]> = [
-      [["root@pve1:99999", "-i", "/keys/id"], /^\[user@\]host\[:port\]: port must be an integer between 1 and 65535$/],
-      [["pve1:ssh", "-i", "/keys/id"], /^\[user@\]host\[:port\]: port must be a number$/],
+      [["root@pve1:99999", "-i", "/keys/id"], /^\[user@\]host\[:port\]: port must be an integer between 1 and 65535; got 99999$/],
+      [["pve1:ssh", "-i", "/keys/id"], /^\[user@\]host\[:port\]: port must be a number/],
       [["a b", "-i", "/keys/id"], /^\[user@\]host\[:port\]: host must be a host name or address/],
       [["pve1", "-i", "/keys/id", "--host-key", "not-a-key"], /^--host-key: hostKey must be an OpenSSH public key line/],
       [["pve1", "-i", "/keys/id", "--jump", "bastion:0"], /^--jump: port must be an integer/],

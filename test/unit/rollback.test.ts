@@ -22,7 +22,7 @@ describe("Rollback check and diff (no host contacted)", () => {
     ["a disk name too long for the new overlay's LV", { disk: "d".repeat(120) }, /^disk: the LV a rollback builds the disk's new overlay in would be invalid/],
     ["triggers that are not an array", { triggers: "run-1" }, /^triggers: triggers must be an array/],
     ["a quiesce hook as a shell string", { quiesce: { before: ["virsh shutdown vm1"] } }, /^quiesce\.before\.0: /],
-    ["an unknown field", { method: "thick" }, /^\(inputs\): Unrecognized key: "method"/],
+    ["an unknown field", { method: "thick" }, /^method: unknown key "method" in the inputs; the keys of the inputs are connection, volumeGroup, disk, snapshot, triggers, quiesce$/],
   ];
   for (const [what, patch, reason] of cases) {
     it(`refuses ${what}`, async () => {

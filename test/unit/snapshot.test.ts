@@ -27,7 +27,7 @@ describe("Snapshot check (no host contacted)", () => {
     ["a name making an LV name LVM reserves", { name: "x_tmeta" }, /^name: the snapshot's LV snap_vm-401-disk-0_x_tmeta\.qcow2: must not contain '_tmeta'/],
     ["a name making too long an LV name", { name: "n".repeat(120) }, /^name: the snapshot's LV .*at most 127 characters/],
     ["a disk name with a slash", { disk: "othervg/disk" }, /^disk: logical volume name may contain only/],
-    ["an unknown method", { method: "cow" }, /^method: method must be one of auto, chain, thick, thin$/],
+    ["an unknown method", { method: "cow" }, /^method: method must be one of auto, chain, thick, thin; got "cow"$/],
     ["a size for a thin snapshot", { method: "thin", size: "1GiB" }, /^size: size applies only to thick snapshots: a thin snapshot shares/],
     ["an lvName for a thin snapshot", { method: "thin", lvName: "linux01-snap" }, /^lvName: lvName applies only to thick snapshots: a thin snapshot.s LV is named snap_<disk>_<name>/],
     ["a size for a chain snapshot", { method: "chain", size: "1GiB" }, /^size: size applies only to thick snapshots/],
@@ -38,7 +38,7 @@ describe("Snapshot check (no host contacted)", () => {
     ["a quiesce hook as a shell string", { quiesce: { before: ["virsh domfsfreeze vm1"] } }, /^quiesce\.before\.0: /],
     ["an empty quiesce hook", { quiesce: { after: [[]] } }, /^quiesce\.after\.0: a hook is an argument list/],
     ["a NUL in a hook", { quiesce: { after: [["echo", "a\0b"]] } }, /^quiesce\.after\.0\.1: an argument must not contain a NUL byte/],
-    ["an unknown field", { sizee: "1G" }, /^\(inputs\): Unrecognized key: "sizee"/],
+    ["an unknown field", { sizee: "1G" }, /^sizee: unknown key "sizee" in the inputs; did you mean "size"\?$/],
   ];
   for (const [what, patch, reason] of cases) {
     it(`refuses ${what}`, async () => {

@@ -14,21 +14,32 @@ describe("ssh connection schema", () => {
   });
 
   it("names the field and the rule in every failure", () => {
-    assert.deepStrictEqual(failures({}), ["connection.host: host is required"]);
-    assert.deepStrictEqual(failures({ host: "h", port: 70000 }), ["connection.port: port must be an integer between 1 and 65535"]);
-    assert.deepStrictEqual(failures({ host: "h", port: "22" }), ["connection.port: port must be a number"]);
-    assert.deepStrictEqual(failures({ host: "h", sudo: "yes" }), ["connection.sudo: sudo must be true or false"]);
-    assert.deepStrictEqual(failures({ host: "h", commandTimeoutSeconds: 0 }), ["connection.commandTimeoutSeconds: commandTimeoutSeconds must be greater than 0"]);
+    assert.deepStrictEqual(failures({}), ['connection.host: host is required: a host name or address like "192.0.2.10"']);
+    assert.deepStrictEqual(failures({ host: "h", port: 70000 }), ["connection.port: port must be an integer between 1 and 65535; got 70000"]);
+    assert.deepStrictEqual(failures({ host: "h", port: "22" }), ['connection.port: port must be a number; got "22"']);
+    assert.deepStrictEqual(failures({ host: "h", sudo: "yes" }), ['connection.sudo: sudo must be true or false; got "yes"']);
+    assert.deepStrictEqual(failures({ host: "h", commandTimeoutSeconds: 0 }), ["connection.commandTimeoutSeconds: commandTimeoutSeconds must be greater than 0; got 0"]);
     assert.deepStrictEqual(failures({ host: "h", privateKey: "~/.ssh/id_ed25519" }),
       ["connection.privateKey: privateKey must be the text of a private key (OpenSSH, PEM or PuTTY format), not a path"]);
     assert.match(failures({ host: "h", hostKey: "SHA256:short" })[0], /^connection\.hostKey: hostKey must be an OpenSSH public key line/);
-    assert.deepStrictEqual(failures({ host: "h", user: "a@b" }), ["connection.user: user must be a user name: letters, digits and . _ - (and a final $)"]);
+    assert.deepStrictEqual(failures({ host: "h", user: "a@b" }), ['connection.user: user must be a user name: letters, digits and . _ - (and a final $); got "a@b"']);
   });
 
   it("refuses unknown fields, also in the jump host", () => {
-    assert.deepStrictEqual(failures({ host: "h", hostname: "x", pasword: "y" }), ['connection: unknown fields "hostname", "pasword"']);
-    assert.deepStrictEqual(failures({ host: "h", proxy: { host: "j", prot: 22 } }), ['connection.proxy: unknown field "prot"']);
-    assert.deepStrictEqual(failures({ host: "h", proxy: { port: 22 } }), ["connection.proxy.host: host is required"]);
+    assert.deepStrictEqual(failures({ host: "h", hostname: "x", pasword: "y", color: "z" }), [
+      'connection.hostname: unknown key "hostname" in connection; did you mean "host"?',
+      'connection.pasword: unknown key "pasword" in connection; did you mean "password"?',
+      'connection.color: unknown key "color" in connection; the keys of connection are host, port, user, password, privateKey, ' +
+        "privateKeyPassword, agentSocketPath, hostKey, insecureSkipHostKeyCheck, knownHostsPath, proxy, sudo, connectTimeoutSeconds, commandTimeoutSeconds",
+    ]);
+    assert.deepStrictEqual(failures({ host: "h", proxy: { host: "j", prot: 22 } }), ['connection.proxy.prot: unknown key "prot" in connection.proxy; did you mean "port"?']);
+    assert.deepStrictEqual(failures({ host: "h", proxy: { port: 22 } }), ['connection.proxy.host: host is required: a host name or address like "192.0.2.10"']);
+    assert.deepStrictEqual(failures(undefined), [
+      "connection: none given: set connection on the resource, or (with the lvm provider plugin) give the provider one, the default of its " +
+        "resources: in the stack config (pulumi config set --path lvm:connection.host <host>, and its other fields the same way) or on an " +
+        'explicit provider (new lvm.Provider("p", { connection: { host: ... } }), and the resource\'s provider option)',
+    ]);
+    assert.deepStrictEqual(failures("root@h"), ['connection: expected an object with at least a host, like { host: "192.0.2.10" }, got a string']);
   });
 
   it("never echoes a secret in a failure", () => {

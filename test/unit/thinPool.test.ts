@@ -42,7 +42,7 @@ describe("ThinPool check (no host contacted)", () => {
     ["an over-commit as text", { maxOverCommit: "2x" }, /^maxOverCommit: maxOverCommit must be a number/],
     ["a fill limit over 100", { refuseAbovePercent: 120 }, /^refuseAbovePercent: refuseAbovePercent must be from 1 to 100/],
     ["a reserved tag", { tags: ["pulumi-lvm/thin-refuse-above=99"] }, /^tags\.0: tags starting with pulumi-lvm\/ are reserved/],
-    ["a misspelt field", { chunksize: "64KiB" }, /^\(inputs\): Unrecognized key: "chunksize"/],
+    ["a misspelt field", { chunksize: "64KiB" }, /^chunksize: unknown key "chunksize" in the inputs; did you mean "chunkSize"\?$/],
   ];
   for (const [what, patch, reason] of cases) {
     it(`refuses ${what}`, async () => {

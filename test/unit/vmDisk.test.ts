@@ -40,11 +40,11 @@ describe("VmDisk check (no host contacted)", () => {
     ["a cluster size above 2 MiB", { qcow2: { clusterSize: "4MiB" } }, /^qcow2\.clusterSize: clusterSize must be a power of two/],
     ["subclusters with clusters under 16 KiB", { qcow2: { clusterSize: "8KiB", extendedL2: true } }, /^qcow2\.clusterSize: extendedL2 needs a clusterSize of at least 16KiB/],
     ["an unknown preallocation", { qcow2: { preallocation: "sparse" } }, /^qcow2\.preallocation: preallocation must be one of off, metadata, falloc, full/],
-    ["an unknown qcow2 option", { qcow2: { lazyRefcounts: true } }, /^qcow2: Unrecognized key: "lazyRefcounts"/],
+    ["an unknown qcow2 option", { qcow2: { lazyRefcounts: true } }, /^qcow2\.lazyRefcounts: unknown key "lazyRefcounts" in qcow2; the keys of qcow2 are clusterSize, extendedL2, preallocation$/],
     ["a relative source path", { source: { path: "images/debian.qcow2" } }, /^source\.path: source\.path must be an absolute path on the host/],
     ["an unknown source format", { source: { path: "/srv/debian.iso", format: "iso" } }, /^source\.format: source\.format must be one of raw, qcow2, vmdk/],
     ["a bad tag", { tags: ["ok", "not ok"] }, /^tags\.1: a tag may contain only/],
-    ["a misspelt field", { wipeOnDelet: true }, /^\(inputs\): Unrecognized key: "wipeOnDelet"/],
+    ["a misspelt field", { wipeOnDelet: true }, /^wipeOnDelet: unknown key "wipeOnDelet" in the inputs; did you mean "wipeOnDelete"\?$/],
   ];
   for (const [what, patch, reason] of cases) {
     it(`refuses ${what}`, async () => {

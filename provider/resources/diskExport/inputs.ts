@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ConnectionSchema } from "../../ssh";
 import { temporarySnapshotLvName } from "../../storage/naming";
-import { hostFilePathProblem, lvInVgProblem, LvName, lvNameProblem, SizeOrPercent, SnapshotName, validVgAndLv, VgName } from "../../validate";
+import { hinted, hostFilePathProblem, lvInVgProblem, LvName, lvNameProblem, SizeOrPercent, SnapshotName, validVgAndLv, VgName } from "../../validate";
 
 /** What a job id looks like (8 hex digits): part of the temporary snapshot's LV name and the partial file's name. */
 export const JOB_ID_LENGTH = 8;
@@ -17,10 +17,10 @@ const MAX_FILE_NAME_BYTES = 255 - Buffer.byteLength(LONGEST_SUFFIX);
 /** Where an export must not be written: kernel and device filesystems. */
 const FORBIDDEN_ROOTS = ["dev", "proc", "sys"];
 
-const ExportPath = z.string().superRefine((path, ctx) => {
+const ExportPath = hinted(z.string().superRefine((path, ctx) => {
   const problem = pathProblem(path);
   if (problem) ctx.addIssue({ code: "custom", message: problem });
-});
+}), 'an absolute path on the host like "/var/lib/exports/vm-100.qcow2"');
 
 function pathProblem(path: string): string | undefined {
   const problem = hostFilePathProblem(path, "path", "/var/lib/exports/vm-100.qcow2");

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { PREALLOCATIONS } from "../../qemu";
 import { ConnectionSchema } from "../../ssh";
-import { hostFilePathProblem, isPowerOfTwo, lvInVgProblem, LvName, PositiveSize, Size, Tags, validVgAndLv, VgName } from "../../validate";
+import { hinted, hostFilePathProblem, isPowerOfTwo, lvInVgProblem, LvName, PositiveSize, Size, Tags, validVgAndLv, VgName } from "../../validate";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -21,13 +21,13 @@ const Qcow2Settings = z.strictObject({
 /** Formats qemu-img can read a source image in (an unset format is probed on the host). */
 const SOURCE_FORMATS = ["raw", "qcow2", "vmdk", "vdi", "vhdx", "vpc", "qed"] as const;
 
-const DiskSource = z.strictObject({
-  path: z.string().superRefine((path, ctx) => {
+const DiskSource = hinted(z.strictObject({
+  path: hinted(z.string().superRefine((path, ctx) => {
     const problem = hostFilePathProblem(path, "source.path", "/var/lib/images/debian-12.qcow2");
     if (problem) ctx.addIssue({ code: "custom", message: problem });
-  }),
+  }), 'an absolute path on the host like "/var/lib/images/debian-12.qcow2"'),
   format: z.enum(SOURCE_FORMATS, { error: `source.format must be one of ${SOURCE_FORMATS.join(", ")}` }).optional(),
-}).meta({ title: "DiskSource" });
+}).meta({ title: "DiskSource" }), 'an object like { path: "/var/lib/images/debian-12.qcow2" }');
 
 export const VmDiskInputs = z.strictObject({
   connection: ConnectionSchema,
