@@ -34,7 +34,10 @@ export const MARK = {
  */
 export type ProgressFormat = "qemu-img" | "pvmove" | "dd" | "blkdiscard";
 
-/** Seconds between looks at a long command's progress; a line is printed on a new 10% step, else every 3rd look. */
+/**
+ * Seconds between looks at a long command's progress (the first is after 1 s); a line is printed on a new 10% step,
+ * else every 3rd look.
+ */
 export const PROGRESS_LOOK_SECONDS = 2;
 
 /** Exit codes the scripts use for their own refusals, so callers can type the error. */
@@ -44,8 +47,8 @@ const VAR_NAME = /^[a-z][a-z0-9_]*$/;
 
 /**
  * `__progress <text> <format> <total bytes> <command...>` runs a command that takes minutes as `run` would (its
- * status is the function's, its output ends on stderr), while a watcher looks at its progress output every
- * PROGRESS_LOOK_SECONDS and prints `<text> 42%` as a progress mark: on each new 10% step, else at most every third
+ * status is the function's, its output ends on stderr), while a watcher looks at its progress output after 1 s, then
+ * every PROGRESS_LOOK_SECONDS, and prints `<text> 42%` as a progress mark: on each new 10% step, else at most every third
  * look, and only when the figure moved. The command writes to a file rather than a pipe, so nothing buffers its
  * output, no reader's end can stop it, and its exit status is its own; its output other than progress is copied to
  * stderr when it ends, where a failure's text is expected. (stdbuf makes a command that prints with stdio, such as
@@ -75,9 +78,9 @@ const PROGRESS = `__progress_read() {
 }
 __progress_watch() {
   trap - EXIT
-  __plooks=0 __pshown=''
-  while sleep ${PROGRESS_LOOK_SECONDS} </dev/null >/dev/null 2>&1 && kill -0 "$$" 2>/dev/null; do
-    __plooks=$((__plooks + 1))
+  __plooks=0 __pshown='' __ppause=1
+  while sleep "$__ppause" </dev/null >/dev/null 2>&1 && kill -0 "$$" 2>/dev/null; do
+    __plooks=$((__plooks + 1)) __ppause=${PROGRESS_LOOK_SECONDS}
     __pnow=$(tail -c 1024 "$__pfile" 2>/dev/null | __progress_read last 2>/dev/null) || continue
     [ -n "$__pnow" ] && [ "$__pnow" != "$__pshown" ] || continue
     if [ -z "$__pshown" ] || [ $((__pnow / 10)) -gt $((__pshown / 10)) ] || [ "$__plooks" -ge 3 ]; then
