@@ -23,12 +23,91 @@ export const MARK = {
   end: "::pulumi-lvm:end",
   /** What a failed script left behind: `undone` (its undo steps ran) or `journal` (it failed past forgetUndos). */
   left: "::pulumi-lvm:left ",
+  /** A line for the person waiting (provider/progress.ts), passed on as it arrives and kept out of the error text. */
+  progress: "::pulumi-lvm:progress ",
 } as const;
+
+/**
+ * How `__progress` reads a long command's own progress output: qemu-img -p's `    (42.00/100%)`, pvmove's
+ * `/dev/vdb: Moved: 42.00%`, dd status=progress's `<bytes> bytes (...) copied, ...` and blkdiscard --verbose --step's
+ * `<dev>: Zero-filled <bytes> bytes from the offset <offset>` (the last two against a total of bytes).
+ */
+export type ProgressFormat = "qemu-img" | "pvmove" | "dd" | "blkdiscard";
+
+/**
+ * Seconds between looks at a long command's progress (the first is after 1 s); a line is printed on a new 10% step,
+ * else every 3rd look.
+ */
+export const PROGRESS_LOOK_SECONDS = 2;
 
 /** Exit codes the scripts use for their own refusals, so callers can type the error. */
 export const EXIT = { refused: 65, lockTimeout: 75 } as const;
 
 const VAR_NAME = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * `__progress <text> <format> <total bytes> <command...>` runs a command that takes minutes as `run` would (its
+ * status is the function's, its output ends on stderr), while a watcher looks at its progress output after 1 s, then
+ * every PROGRESS_LOOK_SECONDS, and prints `<text> 42%` as a progress mark: on each new 10% step, else at most every third
+ * look, and only when the figure moved. The command writes to a file rather than a pipe, so nothing buffers its
+ * output, no reader's end can stop it, and its exit status is its own; its output other than progress is copied to
+ * stderr when it ends, where a failure's text is expected. (stdbuf makes a command that prints with stdio, such as
+ * blkdiscard, write each line as it goes.) Without a temporary file the command runs plainly, without progress.
+ * The watcher runs with its own `sleep` off the channel, so sshd never waits for it, and ends once its shell is gone.
+ */
+const PROGRESS = `__progress_read() {
+  awk -v mode="$1" -v format="$__pformat" -v total="$__ptotal" '
+    function percent(r,   f, n) {
+      if (format == "qemu-img" && r ~ /^ *[(][0-9.]+[/]100%[)] *$/) { sub(/^ *[(]/, "", r); return r + 0 }
+      if (format == "pvmove" && r ~ /: Moved: *[0-9.]+% *$/) { sub(/.*: Moved: */, "", r); return r + 0 }
+      if (format == "dd" && total > 0 && r ~ /^[0-9]+ bytes .* copied/) return 100 * (r + 0) / total
+      if (format == "blkdiscard" && total > 0 && r ~ /: Zero-filled [0-9]+ bytes from the offset [0-9]+ *$/) {
+        n = split(r, f, " "); return 100 * (f[n - 5] + f[n]) / total
+      }
+      return -1
+    }
+    {
+      n = split($0, records, "\\r")
+      for (i = 1; i <= n; i++) {
+        p = percent(records[i])
+        if (p >= 0) last = p
+        else if (mode == "rest" && records[i] ~ /[^ ]/) print records[i]
+      }
+    }
+    END { if (mode == "last" && last != "") printf "%d\\n", (last > 100 ? 100 : last) }'
+}
+__progress_watch() {
+  trap - EXIT
+  __plooks=0 __pshown='' __ppause=1
+  while sleep "$__ppause" </dev/null >/dev/null 2>&1 && kill -0 "$$" 2>/dev/null; do
+    __plooks=$((__plooks + 1)) __ppause=${PROGRESS_LOOK_SECONDS}
+    __pnow=$(tail -c 1024 "$__pfile" 2>/dev/null | __progress_read last 2>/dev/null) || continue
+    [ -n "$__pnow" ] && [ "$__pnow" != "$__pshown" ] || continue
+    if [ -z "$__pshown" ] || [ $((__pnow / 10)) -gt $((__pshown / 10)) ] || [ "$__plooks" -ge 3 ]; then
+      printf '${MARK.progress}%s %s%%\\n' "$__ptext" "$__pnow" >&2
+      __pshown=$__pnow __plooks=0
+    fi
+  done
+}
+__progress() {
+  __ptext=$1 __pformat=$2 __ptotal=$3
+  shift 3
+  if ! __pfile=$(mktemp /dev/shm/pulumi-lvm-progress.XXXXXX 2>/dev/null || mktemp 2>/dev/null); then
+    "$@" </dev/null >&2
+    return
+  fi
+  if command -v stdbuf >/dev/null 2>&1; then set -- stdbuf -oL "$@"; fi
+  __progress_watch </dev/null &
+  __pwatch=$!
+  __prc=0
+  "$@" </dev/null >"$__pfile" 2>&1 || __prc=$?
+  kill "$__pwatch" 2>/dev/null || true
+  wait "$__pwatch" 2>/dev/null || true
+  __progress_read rest <"$__pfile" >&2 || { [ "$__prc" -ne 0 ] || __prc=1; }
+  rm -f "$__pfile"
+  return "$__prc"
+}
+`;
 
 const PRELUDE = `set -eu
 export LC_ALL=C LANG=C LVM_SUPPRESS_FD_WARNINGS=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -61,7 +140,7 @@ __on_exit() {
   exit "$__rc"
 }
 trap __on_exit EXIT
-`;
+${PROGRESS}`;
 
 /**
  * One host operation as one script. It travels on one SSH channel as stdin of `sh -s`, so every command in it
@@ -92,6 +171,16 @@ export class Script {
 
   run(step: string, argv: Argv): this {
     this.body.push(`__step ${quote(step)}`, `${quoteArgv(argv)} </dev/null >&2`);
+    return this;
+  }
+
+  /**
+   * Like `run`, for a command that takes minutes: while it runs, its own progress output (read as `format` says;
+   * `totalBytes` is what a count of bytes is out of) is reported as `<text> 42%` lines (PROGRESS).
+   */
+  runWithProgress(step: string, argv: Argv, progress: { text: string; format: ProgressFormat; totalBytes?: number }): this {
+    this.body.push(`__step ${quote(step)}`,
+      `__progress ${quoteArgv([progress.text, progress.format, String(progress.totalBytes ?? 0), ...argv])}`);
     return this;
   }
 

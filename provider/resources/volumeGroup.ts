@@ -108,7 +108,7 @@ const REMOVE_DEVICES = sh`for dev in "$@"; do
   owner=$(pvs --noheadings -o vg_name -- "$dev" 2>/dev/null | tr -d ' ')
   if [ "$owner" = "$vg" ]; then
     used=$(pvs --noheadings --units b --nosuffix -o pv_used -- "$dev" | tr -d ' ')
-    if [ "$used" != 0 ]; then pvmove --yes --interval 1 -- "$dev" >&2; fi
+    if [ "$used" != 0 ]; then __progress "VolumeGroup $vg: moving its data off $dev" pvmove 0 pvmove --yes --interval 1 -- "$dev"; fi
     vgreduce --yes -- "$vg" "$dev" >&2
   elif [ -n "$owner" ]; then
     __fail "$dev is now a physical volume of volume group $owner, not of $vg: it was not removed"

@@ -1,5 +1,6 @@
 import { Client, ClientChannel } from "ssh2";
-import { HostCommandError, RawOutput, readStderr, Script } from "../command";
+import { HostCommandError, ProgressLines, RawOutput, readStderr, Script } from "../command";
+import { reportProgress } from "../progress";
 
 /** The channel could not be opened or the command not started: nothing of the script reached the host. */
 export class NothingSent extends Error {}
@@ -35,6 +36,8 @@ export function execScript(client: Client, target: string, command: string, scri
       }
       const stdout = new Collector(STDOUT_LIMIT, "head");
       const stderr = new Collector(STDERR_LIMIT, "tail");
+      // Progress marks are shown as they come (to whoever runs pulumi up) and kept out of the text an error is read from.
+      const stderrLines = new ProgressLines(reportProgress, (text) => stderr.add(Buffer.from(text)));
       let exit: { code: number | null; signal?: string } | undefined;
       const timer = setTimeout(() => {
         channel.signal("KILL"); // the shell; a command it is waiting for may outlive it
@@ -43,10 +46,11 @@ export function execScript(client: Client, target: string, command: string, scri
       }, timeoutSeconds * 1000);
 
       channel.on("data", (d: Buffer) => stdout.add(d));
-      channel.stderr.on("data", (d: Buffer) => stderr.add(d));
+      channel.stderr.on("data", (d: Buffer) => stderrLines.write(d));
       channel.on("exit", (code: number | null, signal?: string) => { exit = { code, signal: signal ?? undefined }; });
       channel.on("close", () => {
         clearTimeout(timer);
+        stderrLines.end();
         channelGone();
         if (!exit) return interrupted("connection", stderr.text()); // after a timeout: already settled, ignored
         if (stdout.overflowed) {

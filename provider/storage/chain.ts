@@ -121,7 +121,8 @@ export function requireDiskClosed(script: Script, vg: string, disk: string, what
 }
 
 /**
- * Removes a chain snapshot that has an older one (`parent`) below it, the way Proxmox does: a safe
+ * Removes a chain snapshot that has an older one (`parent`) below it (`progress` starts its progress lines), the way
+ * Proxmox does: a safe
  * `qemu-img rebase` of its child onto the parent copies into the child what the child read through the snapshot,
  * then the snapshot's LV is removed.
  *
@@ -131,18 +132,21 @@ export function requireDiskClosed(script: Script, vg: string, disk: string, what
  * before the switch leaves the old chain intact (the next run rebases again); after it, the snapshot is an
  * unreferenced but intact LV that the journal tag marks for removal.
  */
-export function removeByRebase(script: Script, chain: Chain, snapshot: string, child: string, parent: string): Script {
+export function removeByRebase(script: Script, chain: Chain, snapshot: string, child: string, parent: string,
+  progress: string): Script {
   const vg = chain.vg;
   const dev = `/dev/${vg}/${child}`;
   requireBacking(script, vg, child, snapshot);
   return script
     .run("journal the deletion", ["lvchange", "--addtag", DELETING_TAG, "--", `${vg}/${snapshot}`])
-    .run("qemu-img rebase the child onto the parent", ["qemu-img", "rebase", "-q", "-f", "qcow2", "-F", "qcow2", "-b", parent, dev])
+    .runWithProgress("qemu-img rebase the child onto the parent", ["qemu-img", "rebase", "-p", "-f", "qcow2", "-F", "qcow2", "-b", parent, dev],
+      { text: `${progress} copying its data into ${child}`, format: "qemu-img" })
     .run("remove the snapshot's LV", ["lvremove", "--yes", "--", `${vg}/${snapshot}`]);
 }
 
 /**
- * Removes the oldest snapshot of a chain (no parent), the way Proxmox does: the snapshot absorbs its child
+ * Removes the oldest snapshot of a chain (no parent; `progress` starts its progress lines), the way Proxmox does: the
+ * snapshot absorbs its child
  * (`qemu-img commit` of the child into it), the child's LV is removed, and the snapshot's LV takes the child's name
  * (and its tags), so every newer image still finds its backing file by name.
  *
@@ -154,7 +158,7 @@ export function removeByRebase(script: Script, chain: Chain, snapshot: string, c
  * for a child that was grown after the snapshot (Proxmox bug #7094: a commit into a too-small base), happens after
  * the journal entry, as it changes the snapshot's own state too.
  */
-export function removeByCommit(script: Script, chain: Chain, snapshot: LvRow, child: LvRow,
+export function removeByCommit(script: Script, chain: Chain, snapshot: LvRow, child: LvRow, progress: string,
   grow?: { lvBytes: number; virtualSizeBytes: number }): Script {
   const vg = chain.vg;
   const childDev = `/dev/${vg}/${child.name}`;
@@ -171,7 +175,8 @@ export function removeByCommit(script: Script, chain: Chain, snapshot: LvRow, ch
         ...(chain.links.find((l) => l.lvName === snapshot.name)?.image.extendedL2 ? ["--preallocation=metadata"] : []),
         snapDev, String(grow.virtualSizeBytes)]);
   }
-  script.run("qemu-img commit the child into the snapshot", ["qemu-img", "commit", "-q", "-f", "qcow2", childDev]);
+  script.runWithProgress("qemu-img commit the child into the snapshot", ["qemu-img", "commit", "-p", "-f", "qcow2", childDev],
+    { text: `${progress} merging ${child.name} into it`, format: "qemu-img" });
   return finishAbsorb(script, vg, snapshot.name, child.name, true);
 }
 

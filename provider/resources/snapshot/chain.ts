@@ -200,10 +200,11 @@ export async function deleteChain(host: HostSession, olds: SnapshotOutputs): Pro
     if (!row) throw new HostCommandError(host.target, operation, "refused", undefined, null, `${vg}/${name} is in the chain but LVM does not list it`);
     return row;
   };
+  const progress = `Snapshot ${label(olds)}:`;
   // Every LV of the chain that the steps touch must have a device.
   activateLvs(script, "activate the chain", vg, chain.links.map((l) => l.lvName));
   if (at.parent) {
-    await host.run(removeByRebase(script, chain, olds.lvName, at.child.lvName, at.parent.lvName));
+    await host.run(removeByRebase(script, chain, olds.lvName, at.child.lvName, at.parent.lvName, progress));
     return;
   }
   const child = lvOf(at.child.lvName);
@@ -212,5 +213,5 @@ export async function deleteChain(host: HostSession, olds: SnapshotOutputs): Pro
   const grow = childSize > chain.links[at.index].image.virtualSizeBytes || child.sizeBytes > snapshot.sizeBytes
     ? { lvBytes: Math.max(child.sizeBytes, snapshot.sizeBytes), virtualSizeBytes: childSize }
     : undefined;
-  await host.run(removeByCommit(script, chain, snapshot, child, grow));
+  await host.run(removeByCommit(script, chain, snapshot, child, progress, grow));
 }

@@ -39,4 +39,13 @@ export const REMOVE_SNAPSHOTS = sh`if [ -n "$snapshots" ]; then
   lvremove --yes -- "$@" >&2
 fi`;
 
-export const ZERO_WITH_DD = sh`dd if=/dev/zero of="$dev" bs=1M iflag=count_bytes count="$(blockdev --getsize64 "$dev")" oflag=direct conv=fsync status=none`;
+/**
+ * Writes zeros over the whole of $dev, reporting progress as $progress: blkdiscard --zeroout where $blkdiscard is set
+ * (the kernel offloads it; done in steps so that it can tell how far it is), else dd.
+ */
+export const ZERO = sh`size=$(blockdev --getsize64 "$dev")
+if [ -n "$blkdiscard" ]; then
+  __progress "$progress" blkdiscard "$size" blkdiscard --verbose --step 67108864 --zeroout "$dev"
+else
+  __progress "$progress" dd "$size" dd if=/dev/zero of="$dev" bs=1M iflag=count_bytes count="$size" oflag=direct conv=fsync status=progress
+fi`;

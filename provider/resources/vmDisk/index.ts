@@ -13,7 +13,7 @@ import { chainSnapshotPrefix, diskFormatOf, formatTag, snapshotLvName, snapshotT
 import { lvOrHeir } from "../../storage/chain";
 import { checkThinPool, findThinPool, isThinLv, poolLimitsOf, thinPoolProblem } from "../../storage/thin";
 import { LOCK_TIMEOUT_SECONDS, refusal, resourceId, tagChange } from "../common";
-import { REMOVE_SNAPSHOTS, REQUIRE_REMOVABLE, ZERO_WITH_DD } from "./host";
+import { REMOVE_SNAPSHOTS, REQUIRE_REMOVABLE, ZERO } from "./host";
 import { VmDiskInputs, VmDiskOutputFields, VmDiskOutputs } from "./inputs";
 
 export { VmDiskInputs, VmDiskOutputs } from "./inputs";
@@ -87,7 +87,7 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
     script.undo(["lvremove", "--yes", "--", `${inputs.volumeGroup}/${inputs.name}`])
       .code("wait for the device", WAIT_FOR_DEVICE, vars);
     if (qcow2) {
-      if (inputs.qcow2?.preallocation === "full") zeroDevice(script, caps, vars.dev);
+      if (inputs.qcow2?.preallocation === "full") zeroDevice(script, caps, inputs);
       script.run("qemu-img create", ["qemu-img", "create", "-q", "-f", "qcow2", "-o", qcow2OptionString(qcow2),
         vars.dev, String(inputs.size)]);
     }
@@ -95,8 +95,8 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
       // `-t writeback`: convert's default output cache mode is "unsafe", which never flushes; the create is declared
       // done (its journal tag removed) only once the imported data is on the disk, not in the page cache, so a power
       // loss after it cannot leave a finished disk with its content lost.
-      script.run("qemu-img convert", ["qemu-img", "convert", "-n", "-t", "writeback", "-f", found.source.format, "-O", inputs.format,
-        inputs.source.path, vars.dev]);
+      script.runWithProgress("qemu-img convert", ["qemu-img", "convert", "-p", "-n", "-t", "writeback", "-f", found.source.format,
+        "-O", inputs.format, inputs.source.path, vars.dev], { text: `${progressOf(inputs)} importing ${inputs.source.path}`, format: "qemu-img" });
     }
     script.run("finish the create", ["lvchange", "--deltag", CREATING_TAG, "--", label(inputs)]);
     // A thin disk's outputs include what its pool reports (allocation): read back as after an update. Of a thick disk
@@ -197,16 +197,15 @@ export const vmDisk: ResourceKind<VmDiskInputs, VmDiskOutputs> = {
       .code("check the disk can be removed", REQUIRE_REMOVABLE, { ...vars, what: "stop what uses it before deleting the disk",
         remove_snapshots: olds.deleteSnapshots ? "1" : "" });
     if (olds.deleteSnapshots) script.code("remove its snapshots with it", REMOVE_SNAPSHOTS);
-    if (olds.wipeOnDelete) zeroDevice(script.code("activate the disk", ACTIVATE, vars), await host.capabilities(), vars.dev);
+    if (olds.wipeOnDelete) zeroDevice(script.code("activate the disk", ACTIVATE, vars), await host.capabilities(), olds);
     await host.run(script.run("remove the logical volume", ["lvremove", "--yes", "--", label(olds)]));
   },
 };
 
-/** Writes zeros over a whole device: blkdiscard --zeroout where installed (the kernel offloads it), else dd. */
-function zeroDevice(script: Script, caps: Capabilities, dev: string): Script {
-  return caps.tools.blkdiscard
-    ? script.run("zero the disk", ["blkdiscard", "--zeroout", dev])
-    : script.code("zero the disk", ZERO_WITH_DD, { dev });
+/** Writes zeros over the disk's whole LV: blkdiscard --zeroout where installed (the kernel offloads it), else dd. */
+function zeroDevice(script: Script, caps: Capabilities, disk: VmDiskInputs): Script {
+  return script.code("zero the disk", ZERO, { dev: devicePath(disk), blkdiscard: caps.tools.blkdiscard ? "1" : "",
+    progress: `${progressOf(disk)} writing zeros over the disk` });
 }
 
 /** The qcow2 options a disk is created with: the inputs, else the Proxmox layout where qemu-img supports it. */
@@ -325,6 +324,8 @@ function shrinkRefusal(from: number, to: number): string {
 }
 
 const label = (disk: VmDiskInputs) => `${disk.volumeGroup}/${disk.name}`;
+/** How the disk's progress lines start, as DiskExport's do: `VmDisk <vg>/<name>:`. */
+const progressOf = (disk: VmDiskInputs) => `VmDisk ${label(disk)}:`;
 const devicePath = (disk: VmDiskInputs) => `/dev/${disk.volumeGroup}/${disk.name}`;
 const diskVars = (disk: VmDiskInputs) => ({ vg: disk.volumeGroup, lv: disk.name, dev: devicePath(disk) });
 const freeSpaceVars = (bytes: number, what: string) => ({ need: String(bytes), need_text: formatBytes(bytes), what });
