@@ -54,8 +54,8 @@ describe("faults at every step (e2e)", function () {
    * made on purpose: the test fails until this table says the new number.
    */
   const STEPS = {
-    qcow2Create: -1, thinPoolCreate: -1, chainSnapshotCreate: -1, deleteByRebase: -1, deleteByCommit: -1, chainRollback: -1,
-    thickRollback: -1, thickSnapshotCreate: -1, thinRollback: -1, qcow2Import: -1, deviceRemoval: -1, export: -1,
+    qcow2Create: 3, thinPoolCreate: 3, chainSnapshotCreate: 5, deleteByRebase: 3, deleteByCommit: 5, chainRollback: 5,
+    thickRollback: 4, thickSnapshotCreate: 1, thinRollback: 4, qcow2Import: 4, deviceRemoval: 4, export: 3,
   };
 
   type Args<T> = Omit<T, "connection" | "volumeGroup">;
