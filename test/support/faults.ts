@@ -75,6 +75,7 @@ case "$(cat ${DIR}/mode)" in
   written)
     want=$(cat ${DIR}/amount); i=0
     while [ "$(awk '/^wchar:/ { print $2 }' /proc/$c/io 2>/dev/null)" -lt "$want" ] 2>/dev/null && [ "$i" -lt 4000 ]; do
+      case "$(cut -d' ' -f3 /proc/$c/stat 2>/dev/null)" in Z|"") break ;; esac # it ended short of that
       sleep 0.005; i=$((i + 1))
     done
     kill -STOP "$c" 2>/dev/null ;;
