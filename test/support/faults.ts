@@ -62,6 +62,7 @@ case "$(cat ${DIR}/kind)" in
       p=$(cut -d' ' -f4 /proc/$p/stat)
     done
     # A detached worker: no session of its own, so every SSH session (not the listener, whose parent is init) goes.
+    echo detached > ${DIR}/dropped
     for s in /proc/[0-9]*; do
       case "$(cat $s/comm 2>/dev/null)" in sshd*) [ "$(cut -d' ' -f4 $s/stat)" = 1 ] || kill -9 "\${s#/proc/}" ;; esac
     done
@@ -138,7 +139,7 @@ export const describeCut = (cut: PowerCut) =>
 /** From now on, the `at`-th counted call goes wrong as `kind` (a `power` one frozen at `cut`); the count starts again at 0. */
 export async function arm(h: TestHost, at: number, kind: FaultKind, cut: PowerCut = { delay: 0.3 }): Promise<void> {
   const [mode, amount] = cut === "ended" ? ["ended", 0] : "written" in cut ? ["written", cut.written] : ["delay", cut.delay];
-  await h.exec(`mkdir -p ${DIR}; rm -f ${DIR}/cut ${DIR}/release; echo 0 > ${DIR}/count; : > ${DIR}/log; echo ${at} > ${DIR}/at; ` +
+  await h.exec(`mkdir -p ${DIR}; rm -f ${DIR}/cut ${DIR}/release ${DIR}/dropped; echo 0 > ${DIR}/count; : > ${DIR}/log; echo ${at} > ${DIR}/at; ` +
     `echo ${kind} > ${DIR}/kind; echo ${mode} > ${DIR}/mode; echo ${amount} > ${DIR}/amount`);
 }
 
@@ -146,6 +147,14 @@ export async function arm(h: TestHost, at: number, kind: FaultKind, cut: PowerCu
 export async function disarm(h: TestHost): Promise<string[]> {
   const log = await h.exec(`cat ${DIR}/log 2>/dev/null; [ ! -d ${DIR} ] || echo 0 > ${DIR}/at`);
   return log.split("\n").filter(Boolean);
+}
+
+/**
+ * Whether the last `drop` cut the connection under a detached process (an export's worker): one that outlives the
+ * connection, so the client may reconnect and the run succeed.
+ */
+export async function droppedUnderDetached(h: TestHost): Promise<boolean> {
+  return (await h.exec(`cat ${DIR}/dropped 2>/dev/null || true`)).trim() === "detached";
 }
 
 /** Lets a step held by a `power` fault go on, with no power cut: its command ends and the script hears its result. */
