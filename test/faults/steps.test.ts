@@ -465,7 +465,8 @@ describe("faults at every step (e2e)", function () {
     await timed("export", () => everyStep({
       name: "export (temporary snapshot)", before: { disks: raw }, after: () => ({ disks: raw, exports: [["out", { disk: RAW, path: EXPORT }]] }),
       steps: STEPS.export, holds: () => inVg({ [RAW]: want }),
-      power: [{ step: /^qemu-img convert/, cut: MID_COPY }],
+      // By time, not by bytes: a raw-to-raw convert may copy by copy_file_range, which /proc's wchar does not count.
+      power: [{ step: /^qemu-img convert/ }],
       expect: async () => {
         assert.strictEqual((await h.exec(`sha256sum < ${EXPORT} | cut -c1-64`)).trim(), want);
         assert.strictEqual((await h.exec(`ls /var/tmp | grep pulumi-lvm-partial || true`)).trim(), "");
