@@ -8,7 +8,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 npx mocha --config test/mocharc.unit.json || exit 1
-bash test/host/build-image.sh >/dev/null # once, before two guests boot from it
+# Once, before two guests boot from it: both lanes then find it built. If the build fails, nothing runs, as two lanes
+# building it at once would race on its cache folder.
+bash test/host/build-image.sh >/dev/null || { echo "the test host image could not be built: nothing ran against a guest" >&2; exit 1; }
 
 faults_log=$(mktemp)
 npx mocha --config test/mocharc.faults.json >"$faults_log" 2>&1 &

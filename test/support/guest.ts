@@ -31,7 +31,7 @@ export async function contentSha256(h: TestHost, image: string, format: string):
 }
 
 /** Where host-side test wrappers go: first on the PATH every operation script uses (command/script.ts). */
-const WRAPPERS = "/usr/local/sbin";
+export const WRAPPERS = "/usr/local/sbin";
 
 /**
  * The shell lines that install `text` (a whole script, ending in a newline) as the wrapper `name`, for a caller to

@@ -396,12 +396,16 @@ describe("DiskExport read and delete (fake host)", () => {
 // ---- the host's side, in a real local sh ------------------------------------------------------------------
 
 const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-const haveTools = ["qemu-img", "setsid", "flock", "sha256sum"].every((t) => {
-  try { execFileSync("sh", ["-c", `command -v ${t}`]); return true; } catch { return false; }
+const missingTools = ["qemu-img", "setsid", "flock", "sha256sum"].filter((t) => {
+  try { execFileSync("sh", ["-c", `command -v ${t}`]); return false; } catch { return true; }
 });
 
-(haveTools ? describe : describe.skip)("DiskExport worker (local sh and qemu-img, files for LVs)", function () {
+// Without these tools the worker's tests are pending on a developer's machine; in CI (CI=true) they fail instead.
+(missingTools.length > 0 && process.env.CI !== "true" ? describe.skip : describe)("DiskExport worker (local sh and qemu-img, files for LVs)", function () {
   this.timeout(60_000);
+  before(() => {
+    if (missingTools.length > 0) throw new Error(`missing ${missingTools.join(", ")} on this machine: bash test/host/setup.sh installs them`);
+  });
   const shell = new LocalShell();
   let dir: string;
   let source: string;
