@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: the unit tier, then the end-to-end tier and the fault suite side by side, each against its own guest.
+# `npm test`: the unit tier (under each supported Node line), then the end-to-end tier and the fault suite side by side, each against its own guest.
 # Side by side on two cores they took 36 minutes where one after the other they take about 46 (24 for the
 # end-to-end tier, and the fault suite's attempts at about 25 s each). The fault suite's report is printed when both
 # are done, so the two never interleave.
@@ -8,6 +8,16 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 npx mocha --config test/mocharc.unit.json || exit 1
+# The unit tier again under each other supported Node line (test/host/node.sh installs them; the e2e tier runs a user's
+# project under each too, test/e2e/userProject.test.ts).
+current=$(node -p 'process.versions.node.split(".")[0]')
+for line in 22 24; do
+  [ "$line" = "$current" ] && continue
+  bin=${NODE_LINES_DIR:-/opt/pulumi-lvm/node}/$line/bin/node
+  [ -x "$bin" ] || { echo "Node $line is not installed at $bin: run bash test/host/node.sh" >&2; exit 1; }
+  echo "=== the unit tier under Node $line ==="
+  "$bin" node_modules/.bin/mocha --config test/mocharc.unit.json || exit 1
+done
 # Once, before two guests boot from it: both lanes then find it built. If the build fails, nothing runs, as two lanes
 # building it at once would race on its cache folder.
 bash test/host/build-image.sh >/dev/null || { echo "the test host image could not be built: nothing ran against a guest" >&2; exit 1; }
