@@ -7,7 +7,7 @@ import { closeAll } from "../../provider/ssh";
 import { schemaText } from "../../provider/plugin/schema";
 import { TestHost } from "../host/testHost";
 import { packedInstall, startSourcePlugin } from "../engine/sourcePlugin";
-import { isSecret, Props } from "../engine/values";
+import { isSecret, Props, secret } from "../engine/values";
 import { changes, mustSucceed, testEngine } from "../support/engine";
 import { arm, disarm, installFaultWrappers, removeFaultWrappers } from "../support/faults";
 import { rootConnectionArgs, scrubDisks } from "../support/guest";
@@ -160,6 +160,26 @@ describe("the lvm provider plugin through the engine (e2e)", function () {
     mustSucceed(await engine.destroy());
     assertNoCredential(fs.readFileSync(stateFile, "utf8"), "the state file");
     assertNoCredential(lines.join("\n"), "the plan and plugin output");
+  });
+
+  it("gives an explicit provider's connection (Configure's args, as the engine sends them) to resources that have none: Check, Create, Delete on the guest", async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-lvm-explicit-"));
+    // No stack config: the connection reaches the plugin only as an explicit provider's input.
+    const plugin = await startSourcePlugin(pluginDir, cwd, { PULUMI_CONFIG: "{}" }, () => undefined);
+    const target = { urn: "urn:pulumi:test::p::lvm:index:VolumeGroup::explicit", type: "lvm:index:VolumeGroup", name: "explicit" };
+    try {
+      await plugin.configure({ connection: secret(rootConnectionArgs(h)) });
+      const { inputs, failures } = await plugin.check(target, {}, { name: VG, devices: [disks[0]] });
+      assert.deepStrictEqual(failures, []);
+      const { id, outputs } = await plugin.create(target, inputs);
+      assert.strictEqual((await h.exec("vgs --noheadings -o vg_name")).split("\n").map((l) => l.trim()).includes(VG), true, "the VG is on the guest");
+      assert.ok(isSecret(outputs.connection), "the connection leaves as a secret");
+      await plugin.delete(target, id, outputs, inputs);
+      assert.strictEqual((await h.exec("vgs --noheadings -o vg_name")).split("\n").map((l) => l.trim()).includes(VG), false, "the VG is gone");
+    } finally {
+      await plugin.close();
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it("lets a resource's own connection win over the provider's, and keeps credentials out of its errors", async () => {
