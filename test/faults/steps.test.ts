@@ -352,7 +352,9 @@ describe("faults at every step (e2e)", function () {
     await timed("delete by commit", () => everyStep({
       name: "chain snapshot delete (commit)", before: { disks: qcow2, snapshots: [s1] }, after: () => ({ disks: qcow2 }),
       steps: STEPS.deleteByCommit, holds: () => inVg({ [QCOW2]: content.disk }),
-      power: [{ step: /^qemu-img commit/, cut: MID_COPY }],
+      // By time: since the commit runs under the progress wrapper, a freeze by bytes written never caught it mid-way
+      // (it ended each time before 64 KiB were counted); why its writes are not counted is not yet known.
+      power: [{ step: /^qemu-img commit/ }],
     }));
   });
 
